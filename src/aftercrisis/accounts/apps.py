@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "aftercrisis.accounts"
+    verbose_name = "Staff, roles and sites"

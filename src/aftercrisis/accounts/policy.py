@@ -1,0 +1,97 @@
+"""Who may do and see what: the one place that says so.
+
+Views ask `actor.can(Capability.X)`; selectors scope rows with `actor.site_ids` and ask
+`sees_allocation` before an arm leaves the database. Templates never decide.
+A member of staff with several roles acts in one role at a time, so that a masked role's
+pages never borrow an unblinded role's rights.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from aftercrisis.accounts.roles import Role
+
+
+class Capability(enum.Enum):
+    VIEW_RECRUITMENT = "view recruitment by site"
+    VIEW_SITES = "view sites and staff"
+    VIEW_PARTICIPANTS = "view participants at own sites"
+    EDIT_PARTICIPANTS = "edit participants' research data"
+    VIEW_IDENTITY = "see names and contact details"
+    EDIT_IDENTITY = "edit names and contact details"
+    VIEW_AUDIT = "view a participant's audit history"
+    RANDOMISE = "randomise participants"
+    VIEW_ALL_ALLOCATIONS = "see every participant's arm"
+    VIEW_WORKLIST = "see the follow-up worklist"
+    VIEW_CASELOAD = "see own peer support caseload"
+    VIEW_REPORTS = "see trial reports"
+    RESEARCH_EXPORT = "download the pseudonymous research export"
+    REFER = "refer people leaving the crisis team"
+
+
+C = Capability
+
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.TRIAL_MANAGER: frozenset(
+        {
+            C.VIEW_RECRUITMENT,
+            C.VIEW_SITES,
+            C.VIEW_PARTICIPANTS,
+            C.EDIT_PARTICIPANTS,
+            C.VIEW_IDENTITY,
+            C.EDIT_IDENTITY,
+            C.VIEW_AUDIT,
+            C.RANDOMISE,
+            C.VIEW_ALL_ALLOCATIONS,
+            C.VIEW_REPORTS,
+            C.RESEARCH_EXPORT,
+        }
+    ),
+    Role.RESEARCHER: frozenset(
+        {C.VIEW_PARTICIPANTS, C.EDIT_PARTICIPANTS, C.VIEW_IDENTITY, C.EDIT_IDENTITY, C.VIEW_WORKLIST}
+    ),
+    # A peer support worker sees only their own caseload, which is the intervention arm.
+    Role.PEER_SUPPORT_WORKER: frozenset({C.VIEW_CASELOAD, C.VIEW_IDENTITY}),
+    # Blinded until database lock: pooled reports and the export without the arm.
+    Role.STATISTICIAN: frozenset({C.VIEW_REPORTS, C.RESEARCH_EXPORT}),
+    Role.REFERRER: frozenset({C.REFER, C.VIEW_IDENTITY}),
+}
+
+# Roles that may learn an arm. Under production settings they must sign in with two factors.
+UNBLINDED_ROLES = frozenset({Role.TRIAL_MANAGER, Role.PEER_SUPPORT_WORKER})
+
+# Roles scoped by default to the whole trial rather than to sites.
+TRIAL_WIDE_ROLES = frozenset({Role.TRIAL_MANAGER, Role.STATISTICIAN})
+
+HOME_PAGES: dict[Role, str] = {
+    Role.TRIAL_MANAGER: "recruitment:by_site",
+    Role.RESEARCHER: "followup:worklist",
+    Role.PEER_SUPPORT_WORKER: "intervention:caseload",
+    Role.STATISTICIAN: "reporting:index",
+    Role.REFERRER: "recruitment:referrals",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in member of staff acting in one role, at a set of sites (None: all sites)."""
+
+    user_id: int
+    role: Role
+    site_ids: frozenset[int] | None
+
+    def can(self, capability: Capability) -> bool:
+        return capability in CAPABILITIES[self.role]
+
+    def covers_site(self, site_id: int) -> bool:
+        return self.site_ids is None or site_id in self.site_ids
+
+    @property
+    def is_unblinded(self) -> bool:
+        return self.role in UNBLINDED_ROLES
+
+    @property
+    def home(self) -> str:
+        return HOME_PAGES[self.role]

@@ -1,0 +1,30 @@
+"""The header menu: one entry per page the acting role may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from aftercrisis.accounts.policy import Actor, Capability
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    text: str
+
+
+MENU = [
+    (Capability.VIEW_RECRUITMENT, "recruitment:by_site", "Recruitment"),
+    (Capability.REFER, "recruitment:referrals", "Referrals"),
+    (Capability.VIEW_WORKLIST, "followup:worklist", "Worklist"),
+    (Capability.VIEW_CASELOAD, "intervention:caseload", "Caseload"),
+    (Capability.VIEW_PARTICIPANTS, "participants:list", "Participants"),
+    (Capability.VIEW_REPORTS, "reporting:index", "Reports"),
+    (Capability.VIEW_SITES, "sites", "Sites and staff"),
+]
+
+
+def navigation(actor: Actor) -> list[NavItem]:
+    return [NavItem(reverse(name), text) for capability, name, text in MENU if actor.can(capability)]

@@ -1,0 +1,21 @@
+from django.templatetags.static import static
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from aftercrisis.accounts.views import home, sites
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("nhsuk/assets/images/favicon.ico")), name="favicon"),
+    path("account/", include("aftercrisis.accounts.urls")),
+    path("participants/", include("aftercrisis.participants.urls")),
+    path("recruitment/", include("aftercrisis.recruitment.urls")),
+    path("worklist/", include("aftercrisis.followup.urls")),
+    path("caseload/", include("aftercrisis.intervention.urls")),
+    path("reports/", include("aftercrisis.reporting.urls")),
+    path("sites/", sites, name="sites"),
+]
+
+handler400 = "aftercrisis.config.errors.bad_request"
+handler403 = "aftercrisis.config.errors.forbidden"
+handler404 = "aftercrisis.config.errors.not_found"

@@ -1,0 +1,60 @@
+"""`aftercrisis demo`: a complete demo trial in the configured database."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import Any
+
+
+def run(args: argparse.Namespace) -> int:
+    from aftercrisis.config.django import setup
+
+    setup()
+    from django.core.management import call_command
+    from tqdm import tqdm
+
+    from aftercrisis.accounts.models import User
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.demo.loader import DEMO_PASSWORD, load_demo
+
+    call_command("migrate", verbosity=0)
+    if User.objects.exists():
+        if not args.reset:
+            print(
+                "The database already holds a trial or staff; run with --reset to replace it with the demo.",
+                file=sys.stderr,
+            )
+            return 1
+        call_command("flush", interactive=False, verbosity=0)
+    bar = tqdm(total=1, desc="Loading the demo trial", unit=" participants", file=sys.stderr, mininterval=1.0)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    logins = load_demo(protocol(), seed=args.seed, today=args.today, progress=progress)
+    bar.close()
+    print(f"\nDemo trial loaded. Every demo login uses the password: {DEMO_PASSWORD}\n")
+    width = max(len(login.username) for login in logins)
+    for login in logins:
+        print(f"  {login.role.label:<20} {login.username:<{width}}  {login.name} ({login.where})")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="load the demo trial (a CORE-like trial with six sites) into the database",
+        description="Load a complete demo trial through the application's services and print the demo logins.",
+    )
+    parser.add_argument("--reset", action="store_true", help="replace the trial data already in the database")
+    parser.add_argument("--seed", type=int, default=2018, help="seed of the simulated trial (default 2018)")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the date the demo treats as today (YYYY-MM-DD)",
+    )
+    parser.set_defaults(func=run)

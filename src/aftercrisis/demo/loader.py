@@ -1,0 +1,296 @@
+"""Load the demo trial through the services, exactly as staff would enter it.
+
+The simulated trial is placed in time so that one-year outcomes are complete today and the
+18-month follow-up is under way, which gives every role's home page real work to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import transaction
+
+from aftercrisis.accounts.models import Site, User
+from aftercrisis.accounts.policy import Actor
+from aftercrisis.accounts.roles import Role
+from aftercrisis.accounts.services import create_staff, sync_sites
+from aftercrisis.audit import record_creation
+from aftercrisis.demo.people import TestNhsNumbers, identity
+from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_trial
+from aftercrisis.design.simulate import Site as SimulatedSite
+from aftercrisis.followup.models import VisitOutcome, VisitRecord
+from aftercrisis.followup.schedule import follow_up_windows
+from aftercrisis.intervention.services import assign_least_loaded_worker
+from aftercrisis.participants.models import Participant, Status
+from aftercrisis.participants.services import move_to, register_participant
+from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.engine import Slot, permuted_blocks
+from aftercrisis.randomisation.services import load_allocation_list, randomise
+
+DEMO_PASSWORD = "demo-crisis-2026"
+# Days between the end of recruitment and today: past one year, inside the 18-month windows.
+RECRUITMENT_ENDED_DAYS_AGO = 420
+SPARE_SLOTS_PER_SITE = 40
+PIPELINE = [(Status.REFERRED, 6), (Status.SCREENED, 4), (Status.CONSENTED, 5), (Status.RANDOMISED, 12)]
+
+
+@dataclass(frozen=True)
+class Login:
+    role: Role
+    username: str
+    name: str
+    where: str
+
+
+def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str, User]]:
+    logins: list[Login] = []
+    users: dict[str, User] = {}
+
+    def add(username: str, first: str, last: str, role: Role, at: list[Site | None]) -> None:
+        users[username] = create_staff(
+            username=username,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.org",
+            roles=[(role, s) for s in at],
+        )
+        where = "all sites" if at == [None] else ", ".join(s.code for s in at if s)
+        logins.append(Login(role, username, f"{first} {last}", where))
+
+    add("manager", "Morgan", "Ellis", Role.TRIAL_MANAGER, [None])
+    add("statistician", "Sam", "Okoye", Role.STATISTICIAN, [None])
+    researcher_names = [("Rachel", "Ng"), ("Ravi", "Desai"), ("Ruth", "Adams")]
+    for i, (first, last) in enumerate(researcher_names):
+        add(f"researcher{i + 1}", first, last, Role.RESEARCHER, sites[2 * i : 2 * i + 2])
+    psw_names = [
+        ("Pat", "Quinn"),
+        ("Paula", "Mendes"),
+        ("Peter", "Osei"),
+        ("Pippa", "Hart"),
+        ("Priya", "Lal"),
+        ("Paul", "Dunn"),
+    ]
+    for site, (first, last) in zip(sites, psw_names, strict=True):
+        add(f"psw.{site.code.lower()}", first, last, Role.PEER_SUPPORT_WORKER, [site])
+    referrer_names = [
+        ("Chris", "Fenwick"),
+        ("Carla", "Moss"),
+        ("Cyril", "Banda"),
+        ("Cath", "Doyle"),
+        ("Colin", "Reid"),
+        ("Chidi", "Obi"),
+    ]
+    for site, (first, last) in zip(sites, referrer_names, strict=True):
+        add(f"referrer.{site.code.lower()}", first, last, Role.REFERRER, [site])
+    return logins, users
+
+
+def _simulate(protocol: Protocol, today: dt.date, seed: int) -> SimulatedTrial:
+    span = protocol.trial.recruitment_end - protocol.trial.recruitment_start
+    end = today - dt.timedelta(days=RECRUITMENT_ENDED_DAYS_AGO)
+    config = TrialConfig(
+        sites=tuple(
+            SimulatedSite(s.code, w)
+            for s, w in zip(protocol.sites, (1.3, 1.1, 1.0, 0.9, 1.0, 0.7), strict=True)
+        ),
+        recruitment_start=end - span,
+        recruitment_end=end,
+        max_sessions=protocol.intervention.max_sessions,
+    )
+    return simulate_trial(config, seed=seed)
+
+
+def _allocation_lists(trial: SimulatedTrial, protocol: Protocol, sites: dict[str, Site], seed: int) -> None:
+    """The simulated arms become each site's concealed list, followed by spare positions for new participants."""
+    arms = [(a.code, a.ratio) for a in protocol.arms]
+    for i, (code, site) in enumerate(sorted(sites.items())):
+        simulated = trial.participants.loc[trial.participants["site"] == code, "arm"].tolist()
+        # An imported list: the arm order is known, its block structure is not.
+        slots = [Slot(k + 1, None, None, arm) for k, arm in enumerate(simulated)]
+        spare = permuted_blocks(
+            arms, protocol.randomisation.block_sizes, SPARE_SLOTS_PER_SITE, seed + 1000 + i
+        )
+        load_allocation_list(site, slots + spare)
+
+
+def _date(value: object) -> dt.date:
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def load_demo(
+    protocol: Protocol,
+    *,
+    seed: int = 2018,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Login]:
+    """Load the whole demo trial; returns the demo logins."""
+    today = today or dt.date.today()
+    rng = random.Random(seed)
+    numbers = TestNhsNumbers(rng)
+    with transaction.atomic():
+        site_list = sync_sites(protocol)
+        sites = {s.code: s for s in site_list}
+        logins, users = _staff(protocol, site_list)
+    manager = users["manager"]
+    actor = Actor(user_id=manager.pk, role=Role.TRIAL_MANAGER, site_ids=None)
+    trial = _simulate(protocol, today, seed)
+    _allocation_lists(trial, protocol, sites, seed)
+
+    people = trial.participants
+    total = len(people) + sum(n for _, n in PIPELINE)
+    for done, row in enumerate(people.itertuples(index=False), start=1):
+        with transaction.atomic():
+            _randomised_participant(row, protocol, sites, users, actor, rng, numbers, today)
+        if progress:
+            progress(done, total)
+    _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
+    return logins
+
+
+def _randomised_participant(
+    row: object,
+    protocol: Protocol,
+    sites: dict[str, Site],
+    users: dict[str, User],
+    actor: Actor,
+    rng: random.Random,
+    numbers: TestNhsNumbers,
+    today: dt.date,
+) -> Participant:
+    r = row  # a namedtuple of the simulated participant
+    site = sites[r.site]  # type: ignore[attr-defined]
+    randomised_on = _date(r.randomised_on)  # type: ignore[attr-defined]
+    referred_on = randomised_on - dt.timedelta(days=rng.randrange(3, 21))
+    referrer = users[f"referrer.{site.code.lower()}"]
+    researcher = _researcher_for(site, users)
+    manager = users["manager"]
+    participant = register_participant(
+        site=site,
+        referred_on=referred_on,
+        by=referrer,
+        identity=identity(rng, numbers, sex=r.sex, age=int(r.age), on=referred_on, site=site.code),  # type: ignore[attr-defined]
+        research={
+            "sex": r.sex,  # type: ignore[attr-defined]
+            "ethnicity": r.ethnicity,  # type: ignore[attr-defined]
+            "prior_admissions": int(r.prior_admissions),  # type: ignore[attr-defined]
+            "age_at_entry": int(r.age),  # type: ignore[attr-defined]
+        },
+    )
+    move_to(participant, Status.SCREENED, by=researcher, reason="screened: eligible on every criterion")
+    move_to(participant, Status.CONSENTED, by=researcher, reason="consent taken")
+    allocation = randomise(actor, participant, by=manager, on=randomised_on)
+    if allocation.arm == protocol.intervention.arm:
+        assign_least_loaded_worker(participant, by=manager, on=randomised_on)
+
+    review_end = _date(r.record_review_end)  # type: ignore[attr-defined]
+    died = not pd.isna(r.died_on)  # type: ignore[attr-defined]
+    withdrew = not died and review_end < randomised_on + dt.timedelta(
+        days=protocol.outcomes.primary.horizon_days
+    )
+    scores = {"m4": r.qpr_4m, "m18": r.qpr_18m}  # type: ignore[attr-defined]
+    for window in follow_up_windows(protocol, randomised_on):
+        if withdrew and window.opens > review_end:
+            break
+        if died and window.opens > review_end:
+            record_creation(
+                VisitRecord(
+                    participant=participant,
+                    visit=window.code,
+                    outcome=VisitOutcome.NOT_POSSIBLE,
+                    on=review_end,
+                    recorded_by=researcher,
+                ),
+                by=researcher,
+                reason="participant died before the visit window",
+            )
+            continue
+        answered = not (isinstance(scores.get(window.code), float) and math.isnan(scores[window.code]))
+        if window.closes < today or (answered and window.opens <= today and rng.random() < 0.5):
+            on = min(window.due + dt.timedelta(days=rng.randrange(-7, 30)), today)
+            record_creation(
+                VisitRecord(
+                    participant=participant,
+                    visit=window.code,
+                    outcome=VisitOutcome.COMPLETED if answered else VisitOutcome.MISSED,
+                    method="in_person" if answered and rng.random() < 0.6 else ("phone" if answered else ""),
+                    on=on if answered else window.closes,
+                    recorded_by=researcher,
+                ),
+                by=researcher,
+                reason="follow-up visit",
+            )
+    if withdrew:
+        move_to(
+            participant, Status.WITHDRAWN, by=researcher, reason="withdrew from all further data collection"
+        )
+    elif all(w.closes < today for w in follow_up_windows(protocol, randomised_on)):
+        move_to(participant, Status.COMPLETED, by=researcher, reason="follow-up complete")
+    return participant
+
+
+def _researcher_for(site: Site, users: dict[str, User]) -> User:
+    return next(
+        u
+        for name, u in users.items()
+        if name.startswith("researcher") and u.role_assignments.filter(site=site).exists()
+    )
+
+
+def _pipeline(
+    protocol: Protocol,
+    sites: dict[str, Site],
+    users: dict[str, User],
+    actor: Actor,
+    rng: random.Random,
+    numbers: TestNhsNumbers,
+    today: dt.date,
+    progress: Callable[[int, int], None] | None,
+    *,
+    done: int,
+    total: int,
+) -> None:
+    """Recent referrals on their way to randomisation, and a few recently randomised."""
+    codes = sorted(sites)
+    for status, count in PIPELINE:
+        for _ in range(count):
+            site = sites[rng.choice(codes)]
+            # Recently randomised people give peer support workers open support windows.
+            referred_on = today - dt.timedelta(
+                days=rng.randrange(30, 110) if status == Status.RANDOMISED else rng.randrange(1, 20)
+            )
+            sex = rng.choice(["female", "male"])
+            researcher = _researcher_for(site, users)
+            with transaction.atomic():
+                participant = register_participant(
+                    site=site,
+                    referred_on=referred_on,
+                    by=users[f"referrer.{site.code.lower()}"],
+                    identity=identity(
+                        rng, numbers, sex=sex, age=rng.randrange(19, 70), on=referred_on, site=site.code
+                    ),
+                    research={"sex": sex, "prior_admissions": rng.randrange(0, 4)},
+                )
+                if status != Status.REFERRED:
+                    move_to(
+                        participant,
+                        Status.SCREENED,
+                        by=researcher,
+                        reason="screened: eligible on every criterion",
+                    )
+                if status in (Status.CONSENTED, Status.RANDOMISED):
+                    move_to(participant, Status.CONSENTED, by=researcher, reason="consent taken")
+                if status == Status.RANDOMISED:
+                    on = referred_on + dt.timedelta(days=rng.randrange(2, 10))
+                    allocation = randomise(actor, participant, by=users["manager"], on=on)
+                    if allocation.arm == protocol.intervention.arm:
+                        assign_least_loaded_worker(participant, by=users["manager"], on=on)
+            done += 1
+            if progress:
+                progress(done, total)

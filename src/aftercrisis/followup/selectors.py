@@ -1,0 +1,46 @@
+"""The researcher's worklist: follow-up visits in or past their window, by date only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from aftercrisis.accounts.policy import Actor
+from aftercrisis.followup.models import VisitRecord
+from aftercrisis.followup.schedule import VisitWindow, WindowState, follow_up_windows
+from aftercrisis.participants.models import Participant, Status
+from aftercrisis.participants.selectors import participants_for
+from aftercrisis.protocol import Protocol
+
+
+@dataclass(frozen=True)
+class WorklistEntry:
+    participant: Participant
+    window: VisitWindow
+    state: WindowState
+
+
+def worklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[WorklistEntry]:
+    """Visits due, closing or overdue with nothing recorded, most urgent first.
+
+    Three queries whatever the trial size. The order depends only on dates that every
+    arm shares, so it cannot hint at an allocation.
+    """
+    participants = (
+        participants_for(actor)
+        .filter(status=Status.RANDOMISED, allocation__isnull=False)
+        .select_related("site")
+        .annotate(randomised_on=F("allocation__randomised_on"))
+    )
+    recorded = set(
+        VisitRecord.objects.filter(participant__in=participants).values_list("participant_id", "visit")
+    )
+    entries = []
+    for participant in participants:
+        for window in follow_up_windows(protocol, participant.randomised_on):
+            state = window.state(today)
+            if state is not WindowState.NOT_OPEN and (participant.pk, window.code) not in recorded:
+                entries.append(WorklistEntry(participant, window, state))
+    return sorted(entries, key=lambda e: (e.window.closes, e.participant.trial_id))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InterventionConfig(AppConfig):
+    name = "aftercrisis.intervention"
+    verbose_name = "Peer support"

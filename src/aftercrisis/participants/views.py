@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.policy import Capability
+from aftercrisis.accounts.selectors import sites_for
+from aftercrisis.audit import history_of
+from aftercrisis.config.trial import protocol
+from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
+from aftercrisis.participants.models import Status
+from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
+from aftercrisis.participants.services import update_identity, update_research_data
+from aftercrisis.randomisation.selectors import arm_for
+
+PAGE_SIZE = 50
+
+
+@requires(Capability.VIEW_PARTICIPANTS)
+def participant_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    rows = participants_for(actor).order_by("trial_id")
+    site = request.GET.get("site", "")
+    status = request.GET.get("status", "")
+    if site:
+        rows = rows.filter(site__code=site)
+    if status in Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "participants/list.jinja",
+        {"page": page, "sites": sites_for(actor), "statuses": Status.choices, "site": site, "status": status},
+    )
+
+
+@requires(Capability.VIEW_PARTICIPANTS)
+def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    participant = participant_for(actor, trial_id)
+    arm = arm_for(actor, participant)
+    return render(
+        request,
+        "participants/detail.jinja",
+        {
+            "participant": participant,
+            "identity": identity_for(actor, participant),
+            "arm": protocol().arm(arm) if arm else None,
+            "allocation": participant.allocation if arm else None,
+            "can": {c.name: actor.can(c) for c in Capability},
+        },
+    )
+
+
+def _edit(request: HttpRequest, trial_id: str, *, identity: bool) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    participant = participant_for(actor, trial_id)
+    instance = participant.identity if identity else participant
+    form_class = IdentityForm if identity else ResearchDataForm
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form._meta.fields or []}
+        # The ModelForm has already copied the values onto the instance; start again from the database.
+        instance.refresh_from_db()
+        save = update_identity if identity else update_research_data
+        try:
+            save(participant, changes, by=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "The change was saved and recorded in the audit history.")
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(
+        request,
+        "participants/edit.jinja",
+        {
+            "participant": participant,
+            "form": form,
+            "what": "contact details" if identity else "research data",
+        },
+    )
+
+
+@requires(Capability.EDIT_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def edit_research_data(request: HttpRequest, trial_id: str) -> HttpResponse:
+    return _edit(request, trial_id, identity=False)
+
+
+@requires(Capability.EDIT_IDENTITY)
+@require_http_methods(["GET", "POST"])
+def edit_identity(request: HttpRequest, trial_id: str) -> HttpResponse:
+    return _edit(request, trial_id, identity=True)
+
+
+@requires(Capability.VIEW_AUDIT)
+def participant_history(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    participant = participant_for(actor, trial_id)
+    if not actor.can(Capability.VIEW_ALL_ALLOCATIONS):
+        raise PermissionDenied  # the history includes the allocation
+    records = [participant, participant.identity]
+    if hasattr(participant, "allocation"):
+        records.append(participant.allocation)
+    entries = sorted((e for r in records for e in history_of(r)), key=lambda e: e["when"], reverse=True)
+    return render(request, "participants/history.jinja", {"participant": participant, "entries": entries})

@@ -1,0 +1,192 @@
+"""Typed models of a trial protocol file.
+
+Every model forbids unknown keys, so a misspelt key is an error with its own path rather
+than a silently ignored setting. Cross-references between sections (an arm code, an
+instrument code) are checked by the loader on the raw file, so that they are reported
+together with any structural problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trial(Strict):
+    short_name: Text
+    title: Text
+    registration: Text
+    protocol_version: Text
+    recruitment_start: dt.date
+    recruitment_end: dt.date
+
+    @model_validator(mode="after")
+    def _recruitment_in_order(self) -> Trial:
+        if self.recruitment_end < self.recruitment_start:
+            raise ValueError("recruitment_end is before recruitment_start")
+        return self
+
+
+class Arm(Strict):
+    code: Code
+    name: Text
+    ratio: int = Field(ge=1, le=10)
+    description: Text
+
+
+class Site(Strict):
+    code: SiteCode
+    name: Text
+    trust: Text
+
+
+class Criterion(Strict):
+    code: Code
+    text: Text
+
+
+class Eligibility(Strict):
+    inclusion: list[Criterion] = Field(min_length=1)
+    exclusion: list[Criterion] = Field(default_factory=list)
+
+
+class ConsentItem(Strict):
+    code: Code
+    text: Text
+    required: bool
+
+
+class Consent(Strict):
+    version: Text
+    effective_from: dt.date
+    items: list[ConsentItem] = Field(min_length=1)
+
+
+class Randomisation(Strict):
+    method: Literal["simple", "stratified_blocks", "minimisation"]
+    stratify_by: list[Literal["site"]] = Field(default_factory=list)
+    block_sizes: list[int] = Field(default_factory=list)
+    unit: Literal["individual"] = "individual"
+
+
+class Intervention(Strict):
+    arm: Code
+    max_sessions: int = Field(ge=1, le=100)
+    window_days: int = Field(ge=1)
+    digital_workbook_arms: list[Code] = Field(default_factory=list)
+
+
+class Visit(Strict):
+    code: Code
+    name: Text
+    day: int = Field(ge=0, description="days after randomisation")
+    window_before_days: int = Field(ge=0)
+    window_after_days: int = Field(ge=0)
+    instruments: list[Code] = Field(default_factory=list)
+
+
+class Instrument(Strict):
+    code: Code
+    name: Text
+
+
+class PrimaryOutcome(Strict):
+    name: Text
+    horizon_days: int = Field(ge=1)
+    anchor: Literal["randomisation"]
+    source: Literal["clinical_records", "self_report", "routine_data"]
+    ascertainment_day: int = Field(ge=1)
+
+
+class Setting(Strict):
+    code: Code
+    name: Text
+
+
+class Outcomes(Strict):
+    primary: PrimaryOutcome
+    acute_care_settings: list[Setting] = Field(min_length=1)
+
+
+class PrimaryAnalysis(Strict):
+    outcome: Code
+    stratifier: Literal["site"]
+    covariates: list[Code] = Field(default_factory=list)
+
+
+class TimeToEvent(Strict):
+    time: Code
+    event: Code
+    competing_event: Code | None = None
+
+
+class ContinuousOutcome(Strict):
+    outcome: Code
+    baseline: Code | None = None
+
+
+class SecondaryAnalysis(Strict):
+    continuous: list[ContinuousOutcome] = Field(default_factory=list)
+    counts: list[Code] = Field(default_factory=list)
+
+
+class Subgroup(Strict):
+    name: Code
+    column: Code
+    cutpoints: list[float] = Field(default_factory=list)
+
+
+class Imputation(Strict):
+    datasets: int = Field(ge=2, le=200)
+    seed: int
+
+
+class Analysis(Strict):
+    primary: PrimaryAnalysis
+    time_to_event: TimeToEvent
+    secondary: SecondaryAnalysis
+    uptake_threshold: int = Field(ge=1)
+    subgroups: list[Subgroup] = Field(default_factory=list)
+    imputation: Imputation
+
+
+class Protocol(Strict):
+    trial: Trial
+    arms: list[Arm] = Field(min_length=2)
+    sites: list[Site] = Field(min_length=1)
+    eligibility: Eligibility
+    consent: Consent
+    randomisation: Randomisation
+    intervention: Intervention
+    visits: list[Visit] = Field(min_length=1)
+    instruments: list[Instrument] = Field(default_factory=list)
+    outcomes: Outcomes
+    analysis: Analysis
+
+    # Look-ups used across the application.
+    def arm(self, code: str) -> Arm:
+        return next(a for a in self.arms if a.code == code)
+
+    def site(self, code: str) -> Site:
+        return next(s for s in self.sites if s.code == code)
+
+    def visit(self, code: str) -> Visit:
+        return next(v for v in self.visits if v.code == code)
+
+    @property
+    def arm_codes(self) -> list[str]:
+        return [a.code for a in self.arms]
+
+    @property
+    def setting_codes(self) -> list[str]:
+        return [s.code for s in self.outcomes.acute_care_settings]

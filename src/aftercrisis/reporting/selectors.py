@@ -1,0 +1,120 @@
+"""Pooled trial reports for blinded and unblinded readers alike, and the research export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet
+
+from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.followup.models import VisitOutcome, VisitRecord
+from aftercrisis.followup.schedule import follow_up_windows
+from aftercrisis.participants.models import Participant
+from aftercrisis.protocol import Protocol
+
+# Research data only: no name, NHS number, date of birth or contact detail, ever.
+EXPORT_COLUMNS = [
+    "trial_id",
+    "site",
+    "status",
+    "referred_on",
+    "randomised_on",
+    "age_at_entry",
+    "sex",
+    "ethnicity",
+    "prior_admissions",
+]
+
+
+def _reported(actor: Actor) -> QuerySet[Participant]:
+    """Everyone at the actor's sites, for pooled reports; nobody for roles without reports."""
+    if not actor.can(Capability.VIEW_REPORTS):
+        return Participant.objects.none()
+    everyone = Participant.objects.all()
+    return everyone if actor.site_ids is None else everyone.filter(site_id__in=actor.site_ids)
+
+
+def randomisations_by_month(actor: Actor) -> list[tuple[str, int]]:
+    days = (
+        _reported(actor).filter(allocation__isnull=False).values_list("allocation__randomised_on", flat=True)
+    )
+    counts = Counter(d.strftime("%Y-%m") for d in days)
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    months = []
+    year, month = int(first[:4]), int(first[5:])
+    while f"{year:04d}-{month:02d}" <= last:
+        key = f"{year:04d}-{month:02d}"
+        months.append((key, counts.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass(frozen=True)
+class VisitCompleteness:
+    code: str
+    name: str
+    window_closed: int
+    completed: int
+    missed_or_declined: int
+    not_recorded: int
+
+
+def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> list[VisitCompleteness]:
+    """For each follow-up visit, of those whose window has closed: how many were completed (pooled)."""
+    participants = list(
+        _reported(actor)
+        .filter(allocation__isnull=False)
+        .annotate(randomised_on=F("allocation__randomised_on"))
+    )
+    outcomes = {
+        (pid, visit): outcome
+        for pid, visit, outcome in VisitRecord.objects.filter(
+            participant__in=[p.pk for p in participants]
+        ).values_list("participant_id", "visit", "outcome")
+    }
+    rows = []
+    for visit in (v for v in protocol.visits if v.day > 0):
+        closed = completed = missed = 0
+        for p in participants:
+            window = next(w for w in follow_up_windows(protocol, p.randomised_on) if w.code == visit.code)
+            if window.closes >= today:
+                continue
+            closed += 1
+            outcome = outcomes.get((p.pk, visit.code))
+            completed += outcome == VisitOutcome.COMPLETED
+            missed += outcome in (VisitOutcome.MISSED, VisitOutcome.DECLINED)
+        rows.append(
+            VisitCompleteness(visit.code, visit.name, closed, completed, missed, closed - completed - missed)
+        )
+    return rows
+
+
+def research_export(actor: Actor) -> tuple[list[str], Iterator[list[object]]]:
+    """Pseudonymous rows for analysis. The arm column exists only for actors who may see every arm."""
+    with_arm = actor.can(Capability.VIEW_ALL_ALLOCATIONS)
+    columns = EXPORT_COLUMNS + (["arm"] if with_arm else [])
+    fields = [
+        "trial_id",
+        "site__code",
+        "status",
+        "referred_on",
+        "allocation__randomised_on",
+        "age_at_entry",
+        "sex",
+        "ethnicity",
+        "prior_admissions",
+    ]
+    if with_arm:
+        fields.append("allocation__arm")
+    rows = _reported(actor).order_by("trial_id").values_list(*fields)
+
+    def generate() -> Iterator[list[object]]:
+        for row in rows.iterator(chunk_size=1000):
+            yield ["" if v is None else v for v in row]
+
+    return columns, generate()

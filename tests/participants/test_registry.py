@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from tests.conftest import fresh_nhs_number
+
+from aftercrisis.accounts.roles import Role
+from aftercrisis.audit import history_of
+from aftercrisis.participants.models import Identity, Participant, Status
+from aftercrisis.participants.services import (
+    move_to,
+    register_participant,
+    update_identity,
+    update_research_data,
+)
+from aftercrisis.participants.trial_id import is_valid_trial_id
+
+pytestmark = pytest.mark.django_db
+
+
+def test_trial_ids_are_sequential_per_site_with_check_character(make_participant):
+    ids = [
+        make_participant("CAM").trial_id,
+        make_participant("CAM").trial_id,
+        make_participant("ISL").trial_id,
+    ]
+    assert [i[:8] for i in ids] == ["CAM-0001", "CAM-0002", "ISL-0001"]
+    assert all(is_valid_trial_id(i) for i in ids)
+
+
+def test_age_at_entry_comes_from_date_of_birth(make_participant):
+    participant = make_participant(on=dt.date(2026, 1, 5))  # born 1 Jun 1985
+    assert participant.age_at_entry == 40
+
+
+def test_invalid_nhs_number_is_refused_and_nothing_is_saved(sites, staff):
+    with pytest.raises(ValidationError) as caught:
+        register_participant(
+            site=sites["CAM"],
+            referred_on=dt.date(2026, 1, 5),
+            by=staff[Role.REFERRER],
+            identity={
+                "nhs_number": "9991234567",
+                "given_name": "A",
+                "family_name": "B",
+                "date_of_birth": dt.date(1990, 1, 1),
+            },
+        )
+    assert "nhs_number" in caught.value.message_dict
+    assert not Participant.objects.exists() and not Identity.objects.exists()
+
+
+def test_duplicate_nhs_number_is_refused(sites, staff):
+    identity = {
+        "nhs_number": fresh_nhs_number(),
+        "given_name": "A",
+        "family_name": "B",
+        "date_of_birth": dt.date(1990, 1, 1),
+    }
+    register_participant(site=sites["CAM"], referred_on=dt.date(2026, 1, 5), by=None, identity=identity)
+    with pytest.raises(ValidationError, match="already in the trial"):
+        register_participant(site=sites["ISL"], referred_on=dt.date(2026, 1, 5), by=None, identity=identity)
+    assert Participant.objects.count() == 1
+
+
+def test_edit_without_reason_is_refused_and_changes_nothing(make_participant, staff):
+    participant = make_participant(prior_admissions=1)
+    for reason in ["", "   "]:
+        with pytest.raises(ValidationError, match="reason"):
+            update_research_data(
+                participant, {"prior_admissions": 3}, by=staff[Role.RESEARCHER], reason=reason
+            )
+    participant.refresh_from_db()
+    assert participant.prior_admissions == 1
+    assert participant.history.count() == 1
+
+
+def test_edit_with_reason_is_in_the_history_with_before_and_after(make_participant, staff):
+    participant = make_participant(prior_admissions=1)
+    update_research_data(
+        participant, {"prior_admissions": 3}, by=staff[Role.RESEARCHER], reason="typing error at entry"
+    )
+    latest = history_of(participant)[0]
+    assert latest["reason"] == "typing error at entry"
+    assert latest["who"] == "Researcher Tester"
+    assert latest["changes"] == [
+        {"field": "acute admissions in the previous two years", "before": "1", "after": "3"}
+    ]
+
+
+def test_identity_edit_is_audited_separately(make_participant, staff):
+    participant = make_participant()
+    update_identity(participant, {"phone": "07700 900999"}, by=staff[Role.RESEARCHER], reason="new phone")
+    entry = history_of(participant.identity)[0]
+    assert entry["changes"][0]["before"] == "07700 900123" and entry["changes"][0]["after"] == "07700 900999"
+
+
+def test_trial_data_is_never_deleted(make_participant):
+    participant = make_participant()
+    with pytest.raises(PermissionError):
+        participant.delete()
+    with pytest.raises(PermissionError):
+        Participant.objects.all().delete()
+    with pytest.raises(PermissionError):
+        Identity.objects.filter(participant=participant).delete()
+    assert Participant.objects.count() == 1
+
+
+def test_lifecycle_moves_only_forward(make_participant, staff):
+    participant = make_participant()
+    with pytest.raises(ValidationError, match="cannot go from referred to randomised"):
+        move_to(participant, Status.RANDOMISED, by=staff[Role.RESEARCHER], reason="skip")
+    move_to(participant, Status.WITHDRAWN, by=staff[Role.RESEARCHER], reason="does not want to take part")
+    with pytest.raises(ValidationError):
+        move_to(participant, Status.SCREENED, by=staff[Role.RESEARCHER], reason="again")
