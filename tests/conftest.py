@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "protocols" / "core.yaml"
 PASSWORD = "a-long-test-password-1"
+DEMO_TODAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +120,14 @@ def allocation_lists(sites, core_protocol):
     from aftercrisis.randomisation.services import generate_allocation_lists
 
     generate_allocation_lists(core_protocol, length_per_site=40, seed=12345)
+
+
+DEMO_TODAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture
+def demo(db, core_protocol):
+    """A small demo trial (60 randomised plus the referral pipeline), loaded through the services."""
+    from aftercrisis.demo.loader import load_demo
+
+    return load_demo(core_protocol, seed=7, today=DEMO_TODAY, size=60)

@@ -53,6 +53,7 @@ def history_of(instance: models.Model) -> list[dict[str, Any]]:
             delta = newer.diff_against(older)
             for change in delta.changes:
                 field = instance._meta.get_field(change.field)
+                assert isinstance(field, models.Field)  # history tracks concrete fields only
                 changes.append(
                     {
                         "field": field.verbose_name,

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 
-from aftercrisis.accounts.policy import Capability
+from aftercrisis.accounts.models import User
+from aftercrisis.accounts.policy import Actor, Capability
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def requires(capability: Capability) -> Callable[[View], View]:
@@ -19,10 +20,10 @@ def requires(capability: Capability) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            actor = request.actor  # type: ignore[attr-defined]
+            actor: Actor | None = getattr(request, "actor", None)
             if actor is None:
                 return redirect("accounts:choose_role")
             if not actor.can(capability):
@@ -32,3 +33,18 @@ def requires(capability: Capability) -> Callable[[View], View]:
         return wrapped
 
     return decorator
+
+
+def acting(request: HttpRequest) -> Actor:
+    """The actor of a request that `requires` has already let through."""
+    actor: Actor | None = getattr(request, "actor", None)
+    if actor is None:
+        raise PermissionDenied
+    return actor
+
+
+def staff_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user

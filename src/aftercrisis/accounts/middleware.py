@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from aftercrisis.accounts.models import User
 from aftercrisis.accounts.selectors import actor_for
 
 ACTING_ROLE = "acting_role"
@@ -21,13 +22,13 @@ class ActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        actor = actor_for(user, request.session.get(ACTING_ROLE)) if user.is_authenticated else None  # type: ignore[arg-type]
+        actor = actor_for(user, request.session.get(ACTING_ROLE)) if isinstance(user, User) else None
         request.actor = actor  # type: ignore[attr-defined]
         if (
             actor is not None
             and actor.is_unblinded
             and settings.OTP_REQUIRED_FOR_UNBLINDED
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[union-attr]  # set by django-otp's middleware
             and not request.path.startswith(OPEN_BEFORE_SECOND_FACTOR)
         ):
             return redirect("accounts:two_factor")

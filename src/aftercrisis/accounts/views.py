@@ -12,11 +12,11 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.decorators import requires, staff_user
 from aftercrisis.accounts.forms import ChooseRoleForm, TokenForm
 from aftercrisis.accounts.middleware import ACTING_ROLE
 from aftercrisis.accounts.models import Site
-from aftercrisis.accounts.policy import Capability
+from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.selectors import roles_of, staff_with_roles
 
 
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Everyone lands on their role's own page."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor | None = getattr(request, "actor", None)
     if actor is None:
         return redirect("accounts:choose_role")
     return redirect(actor.home)
@@ -47,7 +47,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def choose_role(request: HttpRequest) -> HttpResponse:
-    roles = roles_of(request.user)  # type: ignore[arg-type]
+    roles = roles_of(staff_user(request))
     form = ChooseRoleForm(request.POST or None, roles=roles)
     if request.method == "POST" and form.is_valid():
         request.session[ACTING_ROLE] = form.cleaned_data["role"]
@@ -66,8 +66,8 @@ def _qr_svg(uri: str) -> str:
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app on first use, then ask for its code at each sign-in."""
-    user = request.user
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=None).first()  # type: ignore[arg-type]
+    user = staff_user(request)
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=None).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     form = TokenForm(request.POST or None)

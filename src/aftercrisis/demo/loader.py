@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,7 +51,7 @@ def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str
     logins: list[Login] = []
     users: dict[str, User] = {}
 
-    def add(username: str, first: str, last: str, role: Role, at: list[Site | None]) -> None:
+    def add(username: str, first: str, last: str, role: Role, at: Sequence[Site | None]) -> None:
         users[username] = create_staff(
             username=username,
             password=DEMO_PASSWORD,
@@ -91,10 +91,11 @@ def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str
     return logins, users
 
 
-def _simulate(protocol: Protocol, today: dt.date, seed: int) -> SimulatedTrial:
+def _simulate(protocol: Protocol, today: dt.date, seed: int, size: int | None) -> SimulatedTrial:
     span = protocol.trial.recruitment_end - protocol.trial.recruitment_start
     end = today - dt.timedelta(days=RECRUITMENT_ENDED_DAYS_AGO)
     config = TrialConfig(
+        **({"n": size} if size else {}),
         sites=tuple(
             SimulatedSite(s.code, w)
             for s, w in zip(protocol.sites, (1.3, 1.1, 1.0, 0.9, 1.0, 0.7), strict=True)
@@ -128,9 +129,10 @@ def load_demo(
     *,
     seed: int = 2018,
     today: dt.date | None = None,
+    size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Login]:
-    """Load the whole demo trial; returns the demo logins."""
+    """Load the whole demo trial (`size` randomised participants, CORE's 441 by default); return the logins."""
     today = today or dt.date.today()
     rng = random.Random(seed)
     numbers = TestNhsNumbers(rng)
@@ -140,7 +142,7 @@ def load_demo(
         logins, users = _staff(protocol, site_list)
     manager = users["manager"]
     actor = Actor(user_id=manager.pk, role=Role.TRIAL_MANAGER, site_ids=None)
-    trial = _simulate(protocol, today, seed)
+    trial = _simulate(protocol, today, seed, size)
     _allocation_lists(trial, protocol, sites, seed)
 
     people = trial.participants

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.decorators import acting, requires
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.intervention.selectors import caseload as caseload_for
@@ -13,7 +13,7 @@ from aftercrisis.intervention.selectors import caseload as caseload_for
 @requires(Capability.VIEW_CASELOAD)
 def caseload(request: HttpRequest) -> HttpResponse:
     trial = protocol()
-    entries = caseload_for(request.actor, trial, timezone.localdate())  # type: ignore[attr-defined]
+    entries = caseload_for(acting(request), trial, timezone.localdate())
     return render(
         request,
         "intervention/caseload.jinja",

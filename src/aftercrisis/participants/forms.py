@@ -19,7 +19,7 @@ class ReasonField(forms.CharField):
         )
 
 
-class ResearchDataForm(forms.ModelForm):
+class ResearchDataForm(forms.ModelForm[Participant]):
     reason = ReasonField()
 
     class Meta:
@@ -27,7 +27,7 @@ class ResearchDataForm(forms.ModelForm):
         fields = ["sex", "ethnicity", "prior_admissions", "age_at_entry"]
 
 
-class IdentityForm(forms.ModelForm):
+class IdentityForm(forms.ModelForm[Identity]):
     reason = ReasonField()
 
     class Meta:

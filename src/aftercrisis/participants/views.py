@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.audit import history_of
 from aftercrisis.config.trial import protocol
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
-from aftercrisis.participants.models import Status
+from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
 from aftercrisis.participants.services import update_identity, update_research_data
 from aftercrisis.randomisation.selectors import arm_for
@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 
 @requires(Capability.VIEW_PARTICIPANTS)
 def participant_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     rows = participants_for(actor).order_by("trial_id")
     site = request.GET.get("site", "")
     status = request.GET.get("status", "")
@@ -41,7 +41,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_PARTICIPANTS)
 def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     participant = participant_for(actor, trial_id)
     arm = arm_for(actor, participant)
     return render(
@@ -58,18 +58,21 @@ def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, trial_id: str, *, identity: bool) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     participant = participant_for(actor, trial_id)
-    instance = participant.identity if identity else participant
-    form_class = IdentityForm if identity else ResearchDataForm
-    form = form_class(request.POST or None, instance=instance)
+    instance: Identity | Participant = participant.identity if identity else participant
+    form: IdentityForm | ResearchDataForm = (
+        IdentityForm(request.POST or None, instance=participant.identity)
+        if identity
+        else ResearchDataForm(request.POST or None, instance=participant)
+    )
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form._meta.fields or []}
         # The ModelForm has already copied the values onto the instance; start again from the database.
         instance.refresh_from_db()
         save = update_identity if identity else update_research_data
         try:
-            save(participant, changes, by=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+            save(participant, changes, by=staff_user(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -101,7 +104,7 @@ def edit_identity(request: HttpRequest, trial_id: str) -> HttpResponse:
 
 @requires(Capability.VIEW_AUDIT)
 def participant_history(request: HttpRequest, trial_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     participant = participant_for(actor, trial_id)
     if not actor.can(Capability.VIEW_ALL_ALLOCATIONS):
         raise PermissionDenied  # the history includes the allocation

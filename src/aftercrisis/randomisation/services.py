@@ -56,7 +56,7 @@ def randomise(actor: Actor, participant: Participant, *, by: User, on: dt.date |
         raise PermissionDenied
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        existing = Allocation.objects.filter(participant=locked).first()
+        existing: Allocation | None = Allocation.objects.filter(participant=locked).first()
         if existing is not None:
             return existing
         if locked.status != Status.CONSENTED:

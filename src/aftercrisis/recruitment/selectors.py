@@ -39,16 +39,16 @@ def recruitment_by_site(actor: Actor, arm_codes: list[str]) -> list[SiteRecruitm
                 "participants__allocation", filter=Q(participants__allocation__arm=code)
             )
     rows = []
-    for site in sites_for(actor).annotate(**counts).order_by("code"):
+    for site in sites_for(actor).annotate(**counts).order_by("code").values("code", "name", *counts):
         rows.append(
             SiteRecruitment(
-                code=site.code,
-                name=site.name,
-                referred=site.referred,
-                awaiting_randomisation=site.awaiting,
-                randomised=site.randomised,
-                withdrawn=site.withdrawn,
-                by_arm={c: getattr(site, f"arm_{c}") for c in arm_codes} if with_arms else {},
+                code=site["code"],
+                name=site["name"],
+                referred=site["referred"],
+                awaiting_randomisation=site["awaiting"],
+                randomised=site["randomised"],
+                withdrawn=site["withdrawn"],
+                by_arm={c: site[f"arm_{c}"] for c in arm_codes} if with_arms else {},
             )
         )
     return rows

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
@@ -18,7 +18,7 @@ from aftercrisis.recruitment.selectors import recruitment_by_site
 
 @requires(Capability.VIEW_RECRUITMENT)
 def by_site(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     trial = protocol()
     rows = recruitment_by_site(actor, trial.arm_codes)
     total = {
@@ -38,7 +38,7 @@ def by_site(request: HttpRequest) -> HttpResponse:
 @requires(Capability.REFER)
 @require_http_methods(["GET", "POST"])
 def referrals(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     form = ReferralForm(request.POST or None, sites=sites_for(actor))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -59,8 +59,8 @@ def referrals(request: HttpRequest) -> HttpResponse:
             participant = register_participant(
                 site=data["site"],
                 referred_on=data["referred_on"],
-                by=request.user,
-                identity=identity,  # type: ignore[arg-type]
+                by=staff_user(request),
+                identity=identity,
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

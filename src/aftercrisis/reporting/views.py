@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from aftercrisis.accounts.decorators import requires
+from aftercrisis.accounts.decorators import acting, requires
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.reporting.charts import bar_chart_svg
@@ -16,7 +16,7 @@ from aftercrisis.reporting.selectors import follow_up_completeness, randomisatio
 
 @requires(Capability.VIEW_REPORTS)
 def index(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = acting(request)
     trial = protocol()
     months = randomisations_by_month(actor)
     return render(
@@ -42,7 +42,7 @@ class _Echo:
 
 @requires(Capability.RESEARCH_EXPORT)
 def export(request: HttpRequest) -> StreamingHttpResponse:
-    columns, rows = research_export(request.actor)  # type: ignore[attr-defined]
+    columns, rows = research_export(acting(request))
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:

@@ -7,7 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
+
+django_stubs_ext.monkeypatch()  # lets generic Django classes (ModelForm[Model]) be subscripted at run time
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = Path(os.environ.get("AFTERCRISIS_HOME", Path.cwd()))
