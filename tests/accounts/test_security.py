@@ -10,10 +10,10 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from tests.conftest import PASSWORD
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.roles import Role
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

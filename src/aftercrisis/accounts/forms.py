@@ -3,9 +3,10 @@ from __future__ import annotations
 from django import forms
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.forms import NamedErrors
 
 
-class ChooseRoleForm(forms.Form):
+class ChooseRoleForm(NamedErrors, forms.Form):
     role = forms.ChoiceField(label="Act as", widget=forms.RadioSelect)
 
     def __init__(self, *args: object, roles: list[Role], **kwargs: object) -> None:
@@ -13,7 +14,7 @@ class ChooseRoleForm(forms.Form):
         self.fields["role"].choices = [(r.value, r.label) for r in roles]  # type: ignore[attr-defined]
 
 
-class TokenForm(forms.Form):
+class TokenForm(NamedErrors, forms.Form):
     token = forms.RegexField(
         label="Security code",
         regex=r"^\d{6}$",

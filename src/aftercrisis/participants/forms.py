@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from aftercrisis.forms import NamedErrors
 from aftercrisis.participants.models import Identity, Participant
 
 REASON_HELP = (
@@ -19,7 +20,7 @@ class ReasonField(forms.CharField):
         )
 
 
-class ResearchDataForm(forms.ModelForm[Participant]):
+class ResearchDataForm(NamedErrors, forms.ModelForm[Participant]):
     reason = ReasonField()
 
     class Meta:
@@ -27,7 +28,7 @@ class ResearchDataForm(forms.ModelForm[Participant]):
         fields = ["sex", "ethnicity", "prior_admissions", "age_at_entry"]
 
 
-class IdentityForm(forms.ModelForm[Identity]):
+class IdentityForm(NamedErrors, forms.ModelForm[Identity]):
     reason = ReasonField()
 
     class Meta:

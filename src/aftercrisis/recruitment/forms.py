@@ -7,10 +7,11 @@ from django import forms
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site
+from aftercrisis.forms import NamedErrors
 from aftercrisis.participants.models import validate_nhs_number
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(NamedErrors, forms.Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.none(), label="Crisis resolution team", empty_label=None
     )
