@@ -1,0 +1,133 @@
+"""Figures of the analysis (matplotlib, Agg): Kaplan-Meier with numbers at risk, cumulative
+incidence with death competing, and the subgroup forest plot. Saved as SVG (text kept as text)
+and PNG."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from aftercrisis.analysis.subgroups import SubgroupResult
+from aftercrisis.analysis.survival import Curve
+
+COLOURS = ("#005eb8", "#d5281b")  # NHS blue and red: distinguishable in greyscale by line style too
+STYLES = ("-", "--")
+
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 11,
+        "axes.titleweight": "bold",
+    }
+)
+
+
+def save(fig: Figure, directory: Path, name: str) -> list[Path]:
+    """Write NAME.svg and NAME.png (150 dpi) and close the figure; returns the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    svg, png = directory / f"{name}.svg", directory / f"{name}.png"
+    fig.savefig(svg, metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.savefig(png, dpi=150, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return [svg, png]
+
+
+def step_plot(
+    curves: Sequence[tuple[str, Curve]],
+    *,
+    title: str,
+    ylabel: str,
+    at_risk: Sequence[tuple[str, Sequence[int]]] = (),
+    at_times: Sequence[float] = (),
+    horizon: float = 365,
+) -> Figure:
+    """Step curves with confidence bands, and a numbers-at-risk table under the axis."""
+    fig = plt.figure(figsize=(7.2, 5.2 if at_risk else 4.0))
+    ax = fig.add_axes((0.12, 0.36 if at_risk else 0.14, 0.84, 0.56 if at_risk else 0.76))
+    for (label, curve), colour, style in zip(curves, COLOURS, STYLES, strict=False):
+        ax.step(
+            curve.times, curve.values, where="post", color=colour, linestyle=style, linewidth=1.8, label=label
+        )
+        ax.fill_between(
+            curve.times, curve.low, curve.high, step="post", color=colour, alpha=0.12, linewidth=0
+        )
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Days since randomisation")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.set_xticks(list(at_times) or np.linspace(0, horizon, 5))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.legend(frameon=False, loc="best")
+    if at_risk:
+        fig.text(0.12, 0.205, "Number at risk", fontsize=9, weight="bold", ha="left")
+        for row, ((label, counts), colour) in enumerate(zip(at_risk, COLOURS, strict=False)):
+            y = 0.16 - row * 0.08
+            fig.text(0.12, y, label, fontsize=8.5, color=colour, ha="left", va="center")
+            for t, n in zip(at_times, counts, strict=True):
+                fig.text(0.12 + 0.84 * t / horizon, y - 0.035, str(n), fontsize=9, ha="center", va="center")
+    return fig
+
+
+def forest_plot(
+    results: Sequence[SubgroupResult], *, overall: tuple[float, float, float] | None, labels: tuple[str, str]
+) -> Figure:
+    """Odds ratios with 95% CIs by subgroup level (log scale) and each interaction p value."""
+    rows: list[tuple[str, float, float, float, bool]] = []  # text, or, low, high, is_header
+    if overall is not None:
+        rows.append(("All participants", *overall, False))
+    for result in results:
+        rows.append(
+            (
+                f"{result.name.replace('_', ' ')} (interaction p = {result.interaction_p:.2f})",
+                np.nan,
+                np.nan,
+                np.nan,
+                True,
+            )
+        )
+        rows += [
+            (f"   {lv.level}  ({lv.events}/{lv.n})", lv.odds_ratio, *lv.ci, False) for lv in result.levels
+        ]
+    height = 1.2 + 0.32 * len(rows)
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    positions = np.arange(len(rows))[::-1]
+    finite = [v for r in rows for v in r[1:4] if np.isfinite(v)]
+    low_lim, high_lim = min([*finite, 0.5]) / 1.3, max([*finite, 2.0]) * 1.3
+    for y, (text, est, low, high, header) in zip(positions, rows, strict=True):
+        ax.text(
+            -0.02,
+            y,
+            text,
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=9,
+            weight="bold" if header else "normal",
+        )
+        if not header:
+            ax.plot([low, high], [y, y], color="#212b32", linewidth=1.4)
+            ax.plot([est], [y], marker="s", color=COLOURS[0], markersize=6)
+    ax.axvline(1.0, color="#768692", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(low_lim, high_lim)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10) if low_lim <= t <= high_lim]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.set_xlabel(f"Odds ratio of readmission (95% CI)\n← favours {labels[0]}      favours {labels[1]} →")
+    ax.set_title("Readmission within one year by subgroup", loc="left", x=-0.75)
+    fig.subplots_adjust(left=0.45, right=0.97, top=1 - 0.45 / height, bottom=0.9 / height)
+    return fig
