@@ -13,11 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from aftercrisis.accounts.models import User
+from aftercrisis.reporting.lock import refuse_if_locked
 
 M = TypeVar("M", bound=models.Model)
 
 
 def record_creation(instance: M, *, by: User | None, reason: str) -> M:
+    refuse_if_locked()
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     instance.full_clean()
@@ -31,6 +33,7 @@ def audited_update(instance: M, changes: Mapping[str, Any], *, by: User | None, 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
+    refuse_if_locked()
     changed = {name: value for name, value in changes.items() if getattr(instance, name) != value}
     if not changed:
         return instance

@@ -110,3 +110,66 @@ class Identity(TrialRecord):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+class WithdrawalLevel(models.TextChoices):
+    # Withdrawal from peer support reveals the arm: only unblinded roles may see that level.
+    PEER_SUPPORT = "peer_support", "From peer support only"
+    FOLLOW_UP = "follow_up", "From follow-up questionnaires (records may still be used)"
+    ALL_DATA = "all_data", "From all further data collection"
+
+
+class Withdrawal(TrialRecord):
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="withdrawals")
+    level = models.CharField(max_length=16, choices=WithdrawalLevel.choices)
+    on = models.DateField("date of withdrawal")
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"withdrawal of {self.participant} ({self.level})"
+
+
+class CauseOfDeath(models.TextChoices):
+    NATURAL = "natural", "Natural causes"
+    SUICIDE = "suicide", "Suicide"
+    ACCIDENT = "accident", "Accident"
+    UNDETERMINED = "undetermined", "Open or undetermined verdict"
+    UNKNOWN = "unknown", "Not yet known"
+
+
+class Death(TrialRecord):
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="death")
+    died_on = models.DateField("date of death")
+    cause = models.CharField(max_length=16, choices=CauseOfDeath.choices, default=CauseOfDeath.UNKNOWN)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"death of {self.participant}"
+
+
+class LinkPurpose(models.TextChoices):
+    WORKBOOK = "workbook", "Personal recovery workbook"
+    QUESTIONNAIRES = "questionnaires", "Follow-up questionnaires"
+
+
+class ParticipantLink(models.Model):
+    """A secure, expiring, single-use link plus a short code, for a participant to open their own pages.
+
+    Only hashes are stored: the link and the code are shown once, when issued.
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="links")
+    purpose = models.CharField(max_length=16, choices=LinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.participant}"
