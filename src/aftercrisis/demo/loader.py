@@ -147,13 +147,35 @@ def load_demo(
 
     people = trial.participants
     total = len(people) + sum(n for _, n in PIPELINE)
+    randomised: dict[int, Participant] = {}
     for done, row in enumerate(people.itertuples(index=False), start=1):
         with transaction.atomic():
-            _randomised_participant(row, protocol, sites, users, actor, rng, numbers, today)
+            randomised[int(row.participant)] = _randomised_participant(
+                row, protocol, sites, users, actor, rng, numbers, today
+            )
         if progress:
             progress(done, total)
     _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
+    demo = Demo(protocol=protocol, trial=trial, participants=randomised, users=users, rng=rng, today=today)
+    for extend in EXTENSIONS:
+        extend(demo)
     return logins
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What each capability's demo extension builds on: the simulated truth and who it became."""
+
+    protocol: Protocol
+    trial: SimulatedTrial
+    participants: dict[int, Participant]  # simulated participant index -> registry record
+    users: dict[str, User]  # demo usernames -> staff
+    rng: random.Random
+    today: dt.date
+
+
+# Each capability adds its part of the demo here, through its own services: Callable[[Demo], None].
+EXTENSIONS: list[Callable[[Demo], None]] = []
 
 
 def _randomised_participant(
