@@ -72,7 +72,9 @@ def open_link(token: str, code: str) -> ParticipantLink:
         if link.expires_at <= timezone.now():
             raise LinkRefused("This link has expired. Ask the study team for a new one.")
         if link.failed_attempts >= MAX_FAILED_ATTEMPTS:
-            raise LinkRefused("This link is locked after too many wrong codes. Ask the study team for a new one.")
+            raise LinkRefused(
+                "This link is locked after too many wrong codes. Ask the study team for a new one."
+            )
         if hmac.compare_digest(link.code_hash, _hash(code.strip())):
             link.used_at = timezone.now()
             link.save(update_fields=["used_at"])
@@ -81,7 +83,9 @@ def open_link(token: str, code: str) -> ParticipantLink:
         link.failed_attempts += 1
         link.save(update_fields=["failed_attempts"])
         left = MAX_FAILED_ATTEMPTS - link.failed_attempts
-    raise LinkRefused(f"That code is not right. You have {left} more tries." if left else "That code is not right.")
+    raise LinkRefused(
+        f"That code is not right. You have {left} more tries." if left else "That code is not right."
+    )
 
 
 def start_participant_session(request: HttpRequest, link: ParticipantLink) -> None:
