@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from aftercrisis.accounts.roles import Role
@@ -9,8 +11,8 @@ from aftercrisis.forms import NamedErrors
 class ChooseRoleForm(NamedErrors, forms.Form):
     role = forms.ChoiceField(label="Act as", widget=forms.RadioSelect)
 
-    def __init__(self, *args: object, roles: list[Role], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, roles: list[Role], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.value, r.label) for r in roles]  # type: ignore[attr-defined]
 
 
