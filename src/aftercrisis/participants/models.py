@@ -33,6 +33,7 @@ class TrialRecord(models.Model):
 class Status(models.TextChoices):
     REFERRED = "referred", "Referred"
     SCREENED = "screened", "Screened"
+    NOT_ENROLLED = "not_enrolled", "Not enrolled"
     CONSENTED = "consented", "Consented"
     RANDOMISED = "randomised", "Randomised"
     WITHDRAWN = "withdrawn", "Withdrawn"

@@ -28,8 +28,9 @@ RESEARCH_FIELDS = ("sex", "ethnicity", "prior_admissions", "age_at_entry")
 
 # Lifecycle moves that a service may make; randomisation has its own service.
 TRANSITIONS: dict[str, set[str]] = {
-    Status.REFERRED: {Status.SCREENED, Status.WITHDRAWN},
-    Status.SCREENED: {Status.CONSENTED, Status.WITHDRAWN},
+    Status.REFERRED: {Status.SCREENED, Status.NOT_ENROLLED, Status.WITHDRAWN},
+    Status.SCREENED: {Status.CONSENTED, Status.NOT_ENROLLED, Status.WITHDRAWN},
+    Status.NOT_ENROLLED: set(),
     Status.CONSENTED: {Status.WITHDRAWN},
     Status.RANDOMISED: {Status.WITHDRAWN, Status.COMPLETED},
     Status.WITHDRAWN: set(),

@@ -16,7 +16,10 @@ from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
 from aftercrisis.participants.services import update_identity, update_research_data
+from aftercrisis.participants.withdrawals import withdrawals_for
+from aftercrisis.randomisation.readiness import why_not_ready
 from aftercrisis.randomisation.selectors import arm_for
+from aftercrisis.recruitment.consent import needs_reconsent
 
 PAGE_SIZE = 50
 
@@ -53,6 +56,9 @@ def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
             "arm": protocol().arm(arm) if arm else None,
             "allocation": participant.allocation if arm else None,
             "can": {c.name: actor.can(c) for c in Capability},
+            "withdrawals": withdrawals_for(actor, participant),
+            "reconsent": needs_reconsent(participant, protocol()),
+            "not_ready": why_not_ready(participant, protocol()) if actor.can(Capability.RANDOMISE) else [],
         },
     )
 

@@ -12,10 +12,14 @@ from django.utils import timezone
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update
+from aftercrisis.config.trial import protocol
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
-from aftercrisis.randomisation.engine import Slot, new_seed, permuted_blocks
-from aftercrisis.randomisation.models import Allocation, AllocationSlot, StratumCursor
+from aftercrisis.randomisation.engine import Minimiser, Slot, new_seed, permuted_blocks, simple
+from aftercrisis.randomisation.lists import ListError, parse_csv, to_csv
+from aftercrisis.randomisation.minimisation import MissingFactor, draw_seed, factor_levels
+from aftercrisis.randomisation.models import Allocation, AllocationSlot, AllocationSource, StratumCursor
+from aftercrisis.randomisation.readiness import why_not_ready
 
 
 @transaction.atomic
@@ -31,22 +35,37 @@ def load_allocation_list(site: Site, slots: Iterable[Slot]) -> int:
     return len(rows)
 
 
-def generate_allocation_lists(protocol: Protocol, length_per_site: int, seed: int | None = None) -> None:
-    """A concealed list per site from the protocol's scheme, seeded from the OS CSPRNG."""
+def generate_allocation_lists(trial: Protocol, length_per_site: int, seed: int | None = None) -> None:
+    """A concealed list per site from the protocol's scheme, seeded from the OS CSPRNG (or, for
+    minimisation, a secret per site)."""
+    scheme = trial.randomisation
+    if scheme.method == "minimisation":
+        set_up_minimisation()  # allocations are made one at a time; there is no list to draw up
+        return
     master = new_seed() if seed is None else seed
-    arms = [(a.code, a.ratio) for a in protocol.arms]
+    arms = [(a.code, a.ratio) for a in trial.arms]
     for i, site in enumerate(Site.objects.order_by("code")):
-        load_allocation_list(
-            site, permuted_blocks(arms, protocol.randomisation.block_sizes, length_per_site, master + i)
+        slots = (
+            simple(arms, length_per_site, master + i)
+            if scheme.method == "simple"
+            else permuted_blocks(arms, scheme.block_sizes, length_per_site, master + i)
         )
+        load_allocation_list(site, slots)
 
 
 class RandomisationRefused(ValidationError):
     pass
 
 
-def randomise(actor: Actor, participant: Participant, *, by: User, on: dt.date | None = None) -> Allocation:
-    """Allocate the participant from their stratum's next list position.
+def randomise(
+    actor: Actor,
+    participant: Participant,
+    *,
+    by: User,
+    on: dt.date | None = None,
+    trial: Protocol | None = None,
+) -> Allocation:
+    """Allocate the participant from their stratum's next list position (or by minimisation).
 
     Idempotent: a participant who already has an allocation gets the same one back.
     The stratum cursor row is locked for the transaction, so concurrent requests queue and
@@ -54,22 +73,24 @@ def randomise(actor: Actor, participant: Participant, *, by: User, on: dt.date |
     """
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
+    trial = trial or protocol()
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         existing: Allocation | None = Allocation.objects.filter(participant=locked).first()
         if existing is not None:
             return existing
-        if locked.status != Status.CONSENTED:
-            raise RandomisationRefused(
-                f"{locked.trial_id} cannot be randomised: status is {locked.get_status_display().lower()}, "
-                "not consented"
+        refusals = why_not_ready(locked, trial)
+        if refusals:
+            raise RandomisationRefused(f"{locked.trial_id} cannot be randomised: {'; '.join(refusals)}")
+        if trial.randomisation.method == "minimisation":
+            cursor, slot = _minimised_slot(locked, trial)
+        else:
+            cursor = StratumCursor.objects.select_for_update().filter(site=locked.site).first()
+            slot = (
+                AllocationSlot.objects.filter(site=locked.site, position=cursor.last_position + 1).first()
+                if cursor
+                else None
             )
-        cursor = StratumCursor.objects.select_for_update().filter(site=locked.site).first()
-        slot = (
-            AllocationSlot.objects.filter(site=locked.site, position=cursor.last_position + 1).first()
-            if cursor
-            else None
-        )
         if cursor is None or slot is None:
             raise RandomisationRefused(
                 f"the allocation list for {locked.site.code} is used up; load more positions"
@@ -87,5 +108,145 @@ def randomise(actor: Actor, participant: Participant, *, by: User, on: dt.date |
         allocation._change_reason = "randomised"  # type: ignore[attr-defined]
         allocation.save()
         audited_update(locked, {"status": Status.RANDOMISED}, by=by, reason="randomised")
+    participant.refresh_from_db(fields=["status"])
+    return allocation
+
+
+def set_up_minimisation() -> None:
+    """A cursor with a fresh secret seed for every site that has none (minimisation schemes)."""
+    for site in Site.objects.order_by("code"):
+        cursor, _ = StratumCursor.objects.get_or_create(site=site)
+        if not cursor.secret:
+            cursor.secret = f"{new_seed():032x}"
+            cursor.save(update_fields=["secret"])
+
+
+def _minimised_slot(
+    participant: Participant, trial: Protocol
+) -> tuple[StratumCursor | None, AllocationSlot | None]:
+    """The next position of the participant's stratum, its arm chosen by minimisation.
+
+    Site is a stratum (its own history and secret) or a factor over the whole trial (every
+    cursor is locked, in a fixed order, so that allocations queue), never both.
+    """
+    scheme = trial.randomisation
+    stratified = "site" in scheme.stratify_by
+    cursors = StratumCursor.objects.select_for_update().order_by("site_id")
+    locked = {c.site_id: c for c in (cursors.filter(site=participant.site) if stratified else cursors)}
+    cursor = locked.get(participant.site_id)
+    if cursor is None or not cursor.secret:
+        return None, None
+    try:
+        levels = factor_levels(participant, scheme.factors)
+    except MissingFactor as exc:
+        raise RandomisationRefused(f"{participant.trial_id} cannot be randomised: {exc}") from exc
+    history = Allocation.objects.select_related("participant__site")
+    if stratified:
+        history = history.filter(participant__site=participant.site)
+    minimiser = Minimiser(
+        [(a.code, a.ratio) for a in trial.arms],
+        {f.code: f.weight for f in scheme.factors},
+        scheme.imbalance,
+        scheme.preferred_probability,
+        draw_seed(cursor.secret, participant.site.code, cursor.last_position + 1),
+    )
+    for earlier in history:
+        minimiser.record(factor_levels(earlier.participant, scheme.factors), earlier.arm)
+    arm = minimiser.allocate(levels)
+    slot = AllocationSlot.objects.create(site=participant.site, position=cursor.last_position + 1, arm=arm)
+    return cursor, slot
+
+
+def allocation_list_csv() -> str:
+    """Every stratum's concealed list, used positions included, as the list file format."""
+    lists: dict[str, list[Slot]] = {}
+    for row in AllocationSlot.objects.select_related("site").order_by("site__code", "position"):
+        lists.setdefault(row.site.code, []).append(Slot(row.position, row.block, row.block_size, row.arm))
+    return to_csv(lists)
+
+
+@transaction.atomic
+def import_allocation_lists(trial: Protocol, text: str, expected_checksum: str) -> dict[str, int]:
+    """Load lists generated elsewhere, all or nothing, after checking the file against its checksum.
+
+    Only strata with no list yet may be loaded, so that an import never rewrites positions in use.
+    """
+    sites = {s.code: s for s in Site.objects.all()}
+    lists = parse_csv(text, trial.arm_codes, sorted(sites), expected_checksum)
+    taken = sorted(code for code in lists if AllocationSlot.objects.filter(site=sites[code]).exists())
+    if taken:
+        raise ListError(f"stratum: {', '.join(taken)} already has a list; nothing was loaded")
+    return {code: load_allocation_list(sites[code], slots) for code, slots in lists.items()}
+
+
+def correct_stratum(actor: Actor, allocation: Allocation, site: Site, *, by: User, reason: str) -> Allocation:
+    """Record that the participant belonged to another stratum. The allocation itself stands (ITT)."""
+    if not actor.can(Capability.RANDOMISE):
+        raise PermissionDenied
+    if site.pk == allocation.participant.site_id and allocation.stratum_corrected_to_id is None:
+        raise ValidationError({"site": "That is the stratum the participant was randomised in"})
+    return audited_update(allocation, {"stratum_corrected_to": site}, by=by, reason=reason)
+
+
+def flag_randomised_in_error(actor: Actor, allocation: Allocation, *, by: User, reason: str) -> Allocation:
+    """Flag an allocation made in error (for example, an ineligible person). Never deleted."""
+    if not actor.can(Capability.RANDOMISE):
+        raise PermissionDenied
+    return audited_update(allocation, {"randomised_in_error": True}, by=by, reason=reason)
+
+
+def enter_backup_allocation(
+    actor: Actor,
+    participant: Participant,
+    *,
+    position: int,
+    arm: str,
+    on: dt.date,
+    by: User,
+) -> Allocation:
+    """Enter an allocation made by the backup procedure while the system was unavailable.
+
+    The backup procedure hands out the stratum's next list positions in order, so the position
+    must be the next unused one. The arm the participant was given stands; if it differs from
+    the list's arm at that position, the allocation is flagged for the trial manager to reconcile.
+    """
+    if not actor.can(Capability.RANDOMISE):
+        raise PermissionDenied
+    trial = protocol()
+    if arm not in trial.arm_codes:
+        raise RandomisationRefused({"arm": f"{arm!r} is not an arm of this trial"})
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if Allocation.objects.filter(participant=locked).exists():
+            raise RandomisationRefused({"participant": f"{locked.trial_id} already has an allocation"})
+        refusals = why_not_ready(locked, trial)
+        if refusals:
+            raise RandomisationRefused({"participant": f"{locked.trial_id}: {'; '.join(refusals)}"})
+        cursor = StratumCursor.objects.select_for_update().filter(site=locked.site).first()
+        expected = (cursor.last_position if cursor else 0) + 1
+        if position != expected:
+            raise RandomisationRefused(
+                {"position": f"the next backup position at {locked.site.code} is {expected}, not {position}"}
+            )
+        slot = AllocationSlot.objects.filter(site=locked.site, position=position).first()
+        if cursor is None or slot is None:
+            raise RandomisationRefused({"position": f"{locked.site.code} has no list position {position}"})
+        cursor.last_position = position
+        cursor.save(update_fields=["last_position"])
+        allocation = Allocation(
+            participant=locked,
+            slot=slot,
+            arm=arm,
+            randomised_on=on,
+            allocated_by=by,
+            source=AllocationSource.BACKUP,
+            matches_list=slot.arm == arm,
+        )
+        allocation._history_user = by  # type: ignore[attr-defined]
+        allocation._change_reason = "backup procedure, entered afterwards"  # type: ignore[attr-defined]
+        allocation.save()
+        audited_update(
+            locked, {"status": Status.RANDOMISED}, by=by, reason="randomised by the backup procedure"
+        )
     participant.refresh_from_db(fields=["status"])
     return allocation

@@ -1,17 +1,44 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.intervention.services import assign_least_loaded_worker
 from aftercrisis.participants.selectors import participant_for
-from aftercrisis.randomisation.services import RandomisationRefused
+from aftercrisis.randomisation.announce import announce_allocation
+from aftercrisis.randomisation.forms import (
+    BackupAllocationForm,
+    CorrectionForm,
+    UnblindingDecisionForm,
+    UnblindingRequestForm,
+)
+from aftercrisis.randomisation.models import Allocation, UnblindingRequest, UnblindingStatus
+from aftercrisis.randomisation.services import (
+    RandomisationRefused,
+    allocation_list_csv,
+    correct_stratum,
+    enter_backup_allocation,
+    flag_randomised_in_error,
+)
 from aftercrisis.randomisation.services import randomise as take_allocation
+from aftercrisis.randomisation.unblinding import (
+    decide_unblinding,
+    request_unblinding,
+    requests_for,
+    revealed_arm,
+)
+
+
+def _errors_to_form(form: Form, exc: ValidationError) -> None:
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 @requires(Capability.RANDOMISE)
@@ -19,14 +46,16 @@ from aftercrisis.randomisation.services import randomise as take_allocation
 def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
+    new = not Allocation.objects.filter(participant=participant).exists()
     try:
         allocation = take_allocation(actor, participant, by=staff_user(request))
     except RandomisationRefused as exc:
         messages.error(request, exc.messages[0])
         return redirect("participants:detail", trial_id=trial_id)
-    arm = protocol().arm(allocation.arm)
+    trial = protocol()
+    arm = trial.arm(allocation.arm)
     text = f"{participant.trial_id} is allocated to: {arm.name}."
-    if allocation.arm == protocol().intervention.arm and not hasattr(participant, "caseload_assignment"):
+    if allocation.arm == trial.intervention.arm and not hasattr(participant, "caseload_assignment"):
         assignment = assign_least_loaded_worker(
             participant, by=staff_user(request), on=allocation.randomised_on
         )
@@ -35,5 +64,141 @@ def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
             if assignment
             else " There is no peer support worker at this site yet: assign one."
         )
+    if new:
+        sent = announce_allocation(allocation, trial)
+        text += f" {len(sent)} notification{'s' if len(sent) != 1 else ''} sent."
     messages.success(request, text)
     return redirect("participants:detail", trial_id=trial_id)
+
+
+@requires(Capability.RANDOMISE)
+@require_http_methods(["GET", "POST"])
+def correct(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    allocation = Allocation.objects.filter(participant=participant).first()
+    if allocation is None:
+        raise Http404("not randomised")
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data, user = form.cleaned_data, staff_user(request)
+        try:
+            if data["kind"] == "stratum":
+                correct_stratum(actor, allocation, data["site"], by=user, reason=data["reason"])
+            else:
+                flag_randomised_in_error(actor, allocation, by=user, reason=data["reason"])
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "The correction is recorded; the original allocation is kept.")
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(
+        request,
+        "randomisation/correct.jinja",
+        {"participant": participant, "form": form, "allocation": allocation},
+    )
+
+
+@requires(Capability.RANDOMISE)
+@require_http_methods(["GET", "POST"])
+def backup(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    trial = protocol()
+    form = BackupAllocationForm(request.POST or None, arms=[(a.code, a.name) for a in trial.arms])
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            participant = participant_for(actor, data["trial_id"])
+        except Http404:
+            form.add_error("trial_id", "There is no participant with this trial ID")
+        else:
+            try:
+                allocation = enter_backup_allocation(
+                    actor,
+                    participant,
+                    position=data["position"],
+                    arm=data["arm"],
+                    on=data["randomised_on"],
+                    by=staff_user(request),
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                note = "" if allocation.matches_list else " It differs from the list: reconcile it."
+                messages.success(
+                    request, f"The backup allocation of {participant.trial_id} is entered.{note}"
+                )
+                return redirect("participants:detail", trial_id=participant.trial_id)
+    return render(request, "randomisation/backup.jinja", {"form": form})
+
+
+@requires(Capability.EXPORT_ALLOCATION_LIST)
+def export_list(request: HttpRequest) -> HttpResponse:
+    text = allocation_list_csv()
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="allocation-lists.csv"'
+    return response
+
+
+@requires(Capability.REQUEST_UNBLINDING)
+@require_http_methods(["GET", "POST"])
+def unblinding_request(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = UnblindingRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            request_unblinding(actor, participant, reason=form.cleaned_data["reason"], by=staff_user(request))
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Your request is sent to the trial manager.")
+            return redirect("randomisation:my_unblinding")
+    return render(
+        request, "randomisation/unblinding_request.jinja", {"participant": participant, "form": form}
+    )
+
+
+def _listing(request: HttpRequest, title: str) -> HttpResponse:
+    actor = acting(request)
+    trial = protocol()
+    rows = []
+    for r in requests_for(actor)[:200]:
+        code = revealed_arm(actor, r)
+        rows.append({"request": r, "arm": trial.arm(code).name if code else None})
+    return render(request, "randomisation/unblinding_list.jinja", {"rows": rows, "title": title})
+
+
+@requires(Capability.REQUEST_UNBLINDING)
+def my_unblinding(request: HttpRequest) -> HttpResponse:
+    return _listing(request, "Your unblinding requests")
+
+
+@requires(Capability.APPROVE_UNBLINDING)
+@require_http_methods(["GET", "POST"])
+def unblinding(request: HttpRequest) -> HttpResponse:
+    """Every request (the data monitoring committee's listing), with open ones to decide."""
+    actor = acting(request)
+    if request.method == "POST":
+        form = UnblindingDecisionForm(request.POST)
+        open_request = requests_for(actor).filter(
+            pk=request.POST.get("request", "0") or 0, status=UnblindingStatus.REQUESTED
+        )
+        target: UnblindingRequest | None = open_request.first()
+        if target is not None and form.is_valid():
+            try:
+                decide_unblinding(
+                    actor,
+                    target,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                    by=staff_user(request),
+                )
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                messages.success(request, f"The request for {target.participant.trial_id} is decided.")
+        else:
+            messages.error(request, "Select a decision for an open request")
+        return redirect("randomisation:unblinding")
+    return _listing(request, "Emergency unblinding requests")

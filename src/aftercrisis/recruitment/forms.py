@@ -53,3 +53,123 @@ class ReferralForm(NamedErrors, forms.Form):
         if day > timezone.localdate():
             raise forms.ValidationError("Date of referral cannot be in the future")
         return day
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _not_in_future(day: dt.date, label: str) -> dt.date:
+    if day > timezone.localdate():
+        raise forms.ValidationError(f"{label} cannot be in the future")
+    return day
+
+
+class ScreeningForm(NamedErrors, forms.Form):
+    """One yes/no question per coded criterion of the protocol, then what happened next."""
+
+    screened_on = forms.DateField(label="Date screened", widget=DATE, initial=timezone.localdate)
+    outcome = forms.ChoiceField(
+        label="If eligible, what happened?",
+        widget=forms.RadioSelect,
+        choices=[
+            ("eligible", "Approached and willing to hear about the study: take consent next"),
+            ("not_approached", "Not approached"),
+            ("declined", "Approached and declined"),
+        ],
+        initial="eligible",
+    )
+    reason = forms.ChoiceField(label="Reason not approached or declined", required=False)
+
+    def __init__(
+        self, *args: Any, criteria: list[tuple[str, str, bool]], reasons: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for code, text, inclusion in criteria:
+            kind = "Inclusion" if inclusion else "Exclusion"
+            self.fields[f"criterion_{code}"] = forms.ChoiceField(
+                label=f"{kind}: {text}",
+                help_text="Does this apply to the person?",
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Answer whether '{text}' applies"},
+            )
+        self.fields["reason"].choices = [("", "Not applicable"), *reasons]  # type: ignore[attr-defined]
+        self.order_fields(["screened_on", *[f"criterion_{c}" for c, _, _ in criteria], "outcome", "reason"])
+
+    def clean_screened_on(self) -> dt.date:
+        return _not_in_future(self.cleaned_data["screened_on"], "Date screened")
+
+    def answers(self) -> dict[str, bool]:
+        return {code: self.cleaned_data[f"criterion_{code}"] == "yes" for code, _, _ in self.criteria}
+
+
+class ConsentForm(NamedErrors, forms.Form):
+    taken_on = forms.DateField(label="Date of consent", widget=DATE, initial=timezone.localdate)
+    capacity_confirmed = forms.BooleanField(
+        label="I confirm the person has capacity to give informed consent",
+        error_messages={"required": "Confirm that the person has capacity to consent"},
+    )
+
+    def __init__(self, *args: Any, items: list[tuple[str, str, bool]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for code, text, required in items:
+            self.fields[f"item_{code}"] = forms.BooleanField(
+                label=text + (" (required to take part)" if required else ""), required=False
+            )
+
+    def clean_taken_on(self) -> dt.date:
+        return _not_in_future(self.cleaned_data["taken_on"], "Date of consent")
+
+    def agreed(self) -> dict[str, bool]:
+        return {code: bool(self.cleaned_data[f"item_{code}"]) for code, _, _ in self.items}
+
+
+class DeclineForm(NamedErrors, forms.Form):
+    reason = forms.ChoiceField(label="Reason for declining", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, reasons: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = reasons  # type: ignore[attr-defined]
+
+
+class WithdrawalForm(NamedErrors, forms.Form):
+    level = forms.ChoiceField(label="Level of withdrawal", widget=forms.RadioSelect)
+    on = forms.DateField(label="Date of withdrawal", widget=DATE, initial=timezone.localdate)
+    reason = forms.CharField(
+        label="Reason given, if any", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, levels: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = levels  # type: ignore[attr-defined]
+
+    def clean_on(self) -> dt.date:
+        return _not_in_future(self.cleaned_data["on"], "Date of withdrawal")
+
+
+class AnonymousScreenFailureForm(NamedErrors, forms.Form):
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), label="Crisis resolution team", empty_label=None
+    )
+    screened_on = forms.DateField(label="Date screened", widget=DATE, initial=timezone.localdate)
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[
+            ("not_eligible", "Not eligible"),
+            ("not_approached", "Not approached"),
+            ("declined", "Declined"),
+        ],
+    )
+    reason = forms.ChoiceField(label="Reason")
+    count = forms.IntegerField(label="Number of people", min_value=1, initial=1)
+
+    def __init__(self, *args: Any, sites: Any, reasons: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["reason"].choices = reasons  # type: ignore[attr-defined]
+
+    def clean_screened_on(self) -> dt.date:
+        return _not_in_future(self.cleaned_data["screened_on"], "Date screened")

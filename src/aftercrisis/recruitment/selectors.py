@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.selectors import sites_for
@@ -52,3 +53,78 @@ def recruitment_by_site(actor: Actor, arm_codes: list[str]) -> list[SiteRecruitm
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ConsortCounts:
+    """The top of the CONSORT flow, live. `randomised_by_arm` is None for masked roles (pooled only)."""
+
+    screened: int
+    not_eligible: int
+    not_approached: int
+    declined: int
+    eligible: int
+    consented: int
+    randomised: int
+    randomised_by_arm: dict[str, int] | None
+    reasons: dict[str, dict[str, int]]  # outcome -> coded reason -> people
+
+
+def consort_counts(actor: Actor) -> ConsortCounts:
+    """Screened, eligible, consented and randomised in the actor's sites, in four queries."""
+    from aftercrisis.randomisation.models import Allocation
+    from aftercrisis.randomisation.selectors import sees_every_arm
+    from aftercrisis.recruitment.models import (
+        AnonymousScreenFailure,
+        ConsentRecord,
+        Screening,
+        ScreeningOutcome,
+    )
+
+    def scoped(rows: Any, path: str) -> Any:
+        return rows if actor.site_ids is None else rows.filter(**{f"{path}__in": actor.site_ids})
+
+    reasons: dict[str, dict[str, int]] = {o: {} for o in ScreeningOutcome.values if o != "eligible"}
+    by_outcome = dict.fromkeys(ScreeningOutcome.values, 0)
+    named = (
+        scoped(Screening.objects, "participant__site_id").values("outcome", "reason").annotate(n=Count("pk"))
+    )
+    anonymous = (
+        scoped(AnonymousScreenFailure.objects, "site_id").values("outcome", "reason").annotate(n=Sum("count"))
+    )
+    for row in [*named, *anonymous]:
+        by_outcome[row["outcome"]] += row["n"]
+        if row["outcome"] in reasons:
+            bucket = reasons[row["outcome"]]
+            bucket[row["reason"]] = bucket.get(row["reason"], 0) + row["n"]
+    consented = scoped(ConsentRecord.objects, "participant__site_id").values("participant").distinct().count()
+    allocations = scoped(Allocation.objects, "participant__site_id")
+    if sees_every_arm(actor):  # unblinded roles; the statistician after database lock
+        by_arm = {
+            row["arm"]: row["n"] for row in allocations.values("arm").annotate(n=Count("pk")).order_by()
+        }
+        randomised = sum(by_arm.values())
+    else:
+        by_arm, randomised = None, allocations.count()
+    screened = sum(by_outcome.values())
+    return ConsortCounts(
+        screened=screened,
+        not_eligible=by_outcome["not_eligible"],
+        not_approached=by_outcome["not_approached"],
+        declined=by_outcome["declined"],
+        eligible=screened - by_outcome["not_eligible"],
+        consented=consented,
+        randomised=randomised,
+        randomised_by_arm=by_arm,
+        reasons=reasons,
+    )
+
+
+def screening_log_rows(actor: Actor, limit: int = 200) -> list[Any]:
+    """The latest screenings in the actor's sites, newest first (research data only, no identity)."""
+    from aftercrisis.recruitment.models import Screening
+
+    rows = Screening.objects.select_related("participant", "participant__site", "screened_by")
+    if actor.site_ids is not None:
+        rows = rows.filter(participant__site_id__in=actor.site_ids)
+    return list(rows.order_by("-screened_on", "-pk")[:limit])

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -10,10 +11,26 @@ from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
-from aftercrisis.participants.selectors import participants_for
+from aftercrisis.participants.selectors import participant_for, participants_for
 from aftercrisis.participants.services import register_participant
-from aftercrisis.recruitment.forms import ReferralForm
-from aftercrisis.recruitment.selectors import recruitment_by_site
+from aftercrisis.participants.withdrawals import levels_for
+from aftercrisis.participants.withdrawals import withdraw as record_withdrawal
+from aftercrisis.recruitment.forms import (
+    AnonymousScreenFailureForm,
+    ConsentForm,
+    DeclineForm,
+    ReferralForm,
+    ScreeningForm,
+    WithdrawalForm,
+)
+from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason
+from aftercrisis.recruitment.selectors import consort_counts, recruitment_by_site, screening_log_rows
+from aftercrisis.recruitment.services import (
+    record_anonymous_screen_failures,
+    record_consent,
+    record_decline,
+    record_screening,
+)
 
 
 @requires(Capability.VIEW_RECRUITMENT)
@@ -73,3 +90,168 @@ def referrals(request: HttpRequest) -> HttpResponse:
             return redirect("recruitment:referrals")
     mine = participants_for(actor).select_related("identity").order_by("-referred_on", "-trial_id")[:100]
     return render(request, "recruitment/referrals.jinja", {"form": form, "referrals": mine})
+
+
+def _errors_to_form(form: Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """A service's refusal shown on the field it names (or at the top of the form)."""
+    for name, errors in exc.message_dict.items():
+        name = (aliases or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _criteria() -> list[tuple[str, str, bool]]:
+    rules = protocol().eligibility
+    return [(c.code, c.text, True) for c in rules.inclusion] + [
+        (c.code, c.text, False) for c in rules.exclusion
+    ]
+
+
+def _reasons() -> list[tuple[str, str]]:
+    return [
+        *[(v, f"Not approached: {label}") for v, label in NotApproachedReason.choices],
+        *[(v, f"Declined: {label}") for v, label in DeclineReason.choices],
+    ]
+
+
+@requires(Capability.EDIT_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def screen(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = ScreeningForm(request.POST or None, criteria=_criteria(), reasons=_reasons())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_screening(
+                actor,
+                participant,
+                protocol(),
+                answers=form.answers(),
+                on=data["screened_on"],
+                by=staff_user(request),
+                outcome=data["outcome"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc, {"answers": "__all__", "status": "__all__"})
+        else:
+            messages.success(
+                request, f"Screening of {trial_id} is recorded: {participant.get_status_display()}."
+            )
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(request, "recruitment/screen.jinja", {"participant": participant, "form": form})
+
+
+@requires(Capability.EDIT_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    trial = protocol()
+    items = [(i.code, i.text, i.required) for i in trial.consent.items]
+    form = ConsentForm(request.POST or None, items=items)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_consent(
+                actor,
+                participant,
+                trial,
+                items=form.agreed(),
+                capacity_confirmed=form.cleaned_data["capacity_confirmed"],
+                on=form.cleaned_data["taken_on"],
+                by=staff_user(request),
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc, {code: f"item_{code}" for code, _, _ in items} | {"status": "__all__"})
+        else:
+            messages.success(
+                request, f"Consent of {trial_id} on form version {trial.consent.version} is recorded."
+            )
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(
+        request,
+        "recruitment/consent.jinja",
+        {"participant": participant, "form": form, "version": trial.consent.version},
+    )
+
+
+@requires(Capability.EDIT_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def decline(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = DeclineForm(request.POST or None, reasons=DeclineReason.choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_decline(actor, participant, reason=form.cleaned_data["reason"], by=staff_user(request))
+        except ValidationError as exc:
+            _errors_to_form(form, exc, {"status": "__all__"})
+        else:
+            messages.success(request, f"{trial_id} declined; the screening log is updated.")
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(request, "recruitment/decline.jinja", {"participant": participant, "form": form})
+
+
+@requires(Capability.EDIT_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = WithdrawalForm(request.POST or None, levels=levels_for(actor))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_withdrawal(
+                actor,
+                participant,
+                level=data["level"],
+                on=data["on"],
+                reason=data["reason"],
+                by=staff_user(request),
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"The withdrawal of {trial_id} is recorded.")
+            return redirect("participants:detail", trial_id=trial_id)
+    return render(request, "recruitment/withdraw.jinja", {"participant": participant, "form": form})
+
+
+@requires(Capability.VIEW_PARTICIPANTS)
+@require_http_methods(["GET", "POST"])
+def screening_log(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    trial = protocol()
+    reasons = [(c, f"Not eligible: {c}") for c, _, _ in _criteria()] + _reasons()
+    form = AnonymousScreenFailureForm(request.POST or None, sites=sites_for(actor), reasons=reasons)
+    if request.method == "POST":
+        if not actor.can(Capability.EDIT_PARTICIPANTS):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record_anonymous_screen_failures(
+                    actor,
+                    trial,
+                    site=data["site"],
+                    on=data["screened_on"],
+                    outcome=data["outcome"],
+                    reason=data["reason"],
+                    count=data["count"],
+                    by=staff_user(request),
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, f"{data['count']} screened without referral recorded.")
+                return redirect("recruitment:screening_log")
+    return render(
+        request,
+        "recruitment/screening_log.jinja",
+        {
+            "form": form if actor.can(Capability.EDIT_PARTICIPANTS) else None,
+            "counts": consort_counts(actor),
+            "arms": trial.arms,
+            "rows": screening_log_rows(actor),
+        },
+    )

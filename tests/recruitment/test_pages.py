@@ -1,0 +1,79 @@
+"""Screening, consent, decline, withdrawal and the screening log through their pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from aftercrisis.accounts.roles import Role
+from aftercrisis.participants.models import Status
+from aftercrisis.recruitment.models import AnonymousScreenFailure, Screening
+
+pytestmark = pytest.mark.django_db
+INCLUSION = ["adult", "crt_caseload", "near_discharge", "capacity"]
+EXCLUSION = ["risk_to_others", "outside_catchment", "english_materials"]
+
+
+def _answers(**override):
+    answers = {f"criterion_{c}": "yes" for c in INCLUSION} | {f"criterion_{c}": "no" for c in EXCLUSION}
+    return answers | {f"criterion_{k}": v for k, v in override.items()}
+
+
+def test_screening_page_names_an_unanswered_criterion_and_saves_nothing(client, staff, make_participant):
+    p = make_participant()
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("recruitment:screen", kwargs={"trial_id": p.trial_id})
+    form = {"screened_on": "2026-01-06", "outcome": "eligible", "reason": "", **_answers()}
+    del form["criterion_capacity"]
+    page = client.post(url, form).content.decode()
+    assert "Answer whether &#39;Has capacity to give informed consent.&#39; applies" in page
+    assert not Screening.objects.exists()
+    client.post(url, {**form, **_answers(english_materials="yes")})
+    p.refresh_from_db()
+    assert (p.status, p.screening.reason) == (Status.NOT_ENROLLED, "english_materials")
+
+
+def test_consent_then_decline_pages(client, staff, make_participant):
+    client.force_login(staff[Role.RESEARCHER])
+    consenting, declining = make_participant(status=Status.SCREENED), make_participant(status=Status.SCREENED)
+    url = reverse("recruitment:consent", kwargs={"trial_id": consenting.trial_id})
+    page = client.post(url, {"taken_on": "2026-01-06", "capacity_confirmed": "on", "item_take_part": "on"})
+    assert "This item is required" in page.content.decode()
+    client.post(
+        url,
+        {
+            "taken_on": "2026-01-06",
+            "capacity_confirmed": "on",
+            "item_take_part": "on",
+            "item_clinical_records": "on",
+        },
+    )
+    consenting.refresh_from_db()
+    assert consenting.status == Status.CONSENTED
+    client.post(
+        reverse("recruitment:decline", kwargs={"trial_id": declining.trial_id}), {"reason": "no_time"}
+    )
+    declining.refresh_from_db()
+    assert (declining.status, declining.screening.outcome) == (Status.NOT_ENROLLED, "declined")
+
+
+def test_withdrawal_page_offers_masked_roles_no_peer_support_level(
+    client, staff, allocation_lists, make_participant
+):
+    p = make_participant(status=Status.RANDOMISED)
+    url = reverse("recruitment:withdraw", kwargs={"trial_id": p.trial_id})
+    client.force_login(staff[Role.RESEARCHER])
+    assert "From peer support only" not in client.get(url).content.decode()
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    assert "From peer support only" in client.get(url).content.decode()
+
+
+def test_screening_log_counts_anonymous_failures(client, staff, sites):
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("recruitment:screening_log")
+    form = {"site": sites["CAM"].pk, "screened_on": "2026-01-06", "outcome": "declined", "reason": "no_time"}
+    assert "Number of people" in client.post(url, {**form, "count": 0}).content.decode()
+    client.post(url, {**form, "count": 4})
+    assert AnonymousScreenFailure.objects.get().count == 4
+    page = client.get(url).content.decode()
+    assert "no time" in page and "Randomised to" not in page  # pooled for the masked researcher
