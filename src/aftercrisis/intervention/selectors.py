@@ -1,15 +1,26 @@
-"""A peer support worker's own caseload."""
+"""A peer support worker's own caseload, and the fidelity figures for unblinded roles."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.intervention.fidelity import Supported
+from aftercrisis.intervention.models import (
+    ContactAttempt,
+    Dispatch,
+    Session,
+    SessionOutcome,
+    SupervisionRecord,
+)
 from aftercrisis.participants.models import Identity, Participant
+from aftercrisis.participants.withdrawals import off_caseload
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.models import Allocation
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,20 @@ class CaseloadEntry:
     randomised_on: dt.date
     days_since_randomisation: int
     days_left_in_window: int
+    sessions_held: int
+    contact_attempts: int
+    next_session_on: dt.date | None
+
+
+def _count(model: type[Session] | type[ContactAttempt], **conditions: object) -> Coalesce:
+    rows = (
+        model.objects.filter(participant=OuterRef("pk"), **conditions)
+        .order_by()
+        .values("participant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadEntry]:
@@ -26,14 +51,81 @@ def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadE
         return []
     rows = (
         Participant.objects.filter(caseload_assignment__worker_id=actor.user_id)
+        .exclude(off_caseload())
         .select_related("identity", "site")
-        .annotate(randomised_on=F("allocation__randomised_on"))
+        .annotate(
+            randomised_on=F("allocation__randomised_on"),
+            next_session_on=F("caseload_assignment__next_session_on"),
+            sessions_held=_count(Session, outcome=SessionOutcome.HELD),
+            contact_attempt_count=_count(ContactAttempt),
+        )
     )
     entries = []
     for p in rows:
         days = (today - p.randomised_on).days
         entries.append(
-            CaseloadEntry(p, p.identity, p.randomised_on, days, protocol.intervention.window_days - days)
+            CaseloadEntry(
+                p,
+                p.identity,
+                p.randomised_on,
+                days,
+                protocol.intervention.window_days - days,
+                p.sessions_held,
+                p.contact_attempt_count,
+                p.next_session_on,
+            )
         )
     # Those whose window is still open come first, the nearest to closing at the top.
     return sorted(entries, key=lambda e: (e.days_left_in_window < 0, abs(e.days_left_in_window)))
+
+
+def sessions_of(participant: Participant) -> QuerySet[Session]:
+    return Session.objects.filter(participant=participant).select_related("escalation").order_by("on", "pk")
+
+
+def contact_attempts_of(participant: Participant) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(participant=participant).order_by("-on", "-pk")
+
+
+def dispatches_of(participant: Participant) -> QuerySet[Dispatch]:
+    return Dispatch.objects.filter(participant=participant).order_by("queued_on", "pk")
+
+
+def supervision_records(actor: Actor) -> QuerySet[SupervisionRecord]:
+    if not actor.can(Capability.RECORD_SUPERVISION):
+        return SupervisionRecord.objects.none()
+    return SupervisionRecord.objects.select_related("worker", "supervisor").order_by("-on", "-pk")
+
+
+def supported_participants(actor: Actor, protocol: Protocol) -> list[Supported]:
+    """Every randomised participant of the peer support arm, with their held sessions. Unblinded roles only."""
+    if not actor.can(Capability.VIEW_FIDELITY):
+        return []
+    arm = protocol.intervention.arm
+    people = (
+        Allocation.objects.filter(arm=arm)
+        .filter(Q(participant__site_id__in=actor.site_ids) if actor.site_ids is not None else Q())
+        .select_related("participant__site", "participant__caseload_assignment__worker")
+        .order_by("participant__trial_id")
+    )
+    held: dict[int, list[Session]] = {}
+    for s in Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__arm=arm).only(
+        "participant_id", "on", "sections_covered"
+    ):
+        held.setdefault(s.participant_id, []).append(s)
+    found = []
+    for allocation in people:
+        p = allocation.participant
+        assignment = getattr(p, "caseload_assignment", None)
+        sessions = held.get(p.pk, [])
+        found.append(
+            Supported(
+                trial_id=p.trial_id,
+                site=p.site.code,
+                worker=assignment.worker.display_name if assignment else "",
+                randomised_on=allocation.randomised_on,
+                held_on=tuple(sorted(s.on for s in sessions)),
+                sections=frozenset(code for s in sessions for code in s.sections_covered),
+            )
+        )
+    return found

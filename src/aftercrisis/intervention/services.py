@@ -1,17 +1,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import record_creation
+from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.config.trial import protocol
-from aftercrisis.intervention.models import CaseloadAssignment
+from aftercrisis.intervention.models import (
+    CaseloadAssignment,
+    ContactAttempt,
+    RiskEscalation,
+    Session,
+    SessionMode,
+    SessionOutcome,
+    SupervisionRecord,
+)
 from aftercrisis.participants.models import Participant
 from aftercrisis.randomisation.models import Allocation
+from aftercrisis.workbook.content import load_workbook
 
 
 def assign_to_caseload(
@@ -52,3 +65,186 @@ def assign_least_loaded_worker(
     if worker is None:
         return None
     return assign_to_caseload(participant, worker, by=by, on=on)
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    """What a peer support worker records about one planned session."""
+
+    outcome: str
+    on: dt.date
+    duration_minutes: int | None = None
+    mode: str = ""
+    place: str = ""
+    sections_covered: tuple[str, ...] = ()
+    goals_reviewed: bool = False
+    notes: str = ""
+    risk_concern: str = ""  # what the concern is; blank when none was raised
+    next_session_on: dt.date | None = None
+
+
+def session_limit_message(participant: Participant, max_sessions: int) -> str:
+    return (
+        f"{participant.trial_id} has already had {max_sessions} sessions, the most the protocol allows. "
+        f"Session {max_sessions + 1} cannot be recorded."
+    )
+
+
+def record_session(participant: Participant, details: SessionDetails, *, by: User) -> Session:
+    """Record a session for a participant on the worker's own caseload.
+
+    The caseload row is locked first, so concurrent submissions are numbered one at a time and the
+    protocol's limit holds; the unique (participant, number) constraint backs it up.
+    """
+    trial = protocol()
+    with transaction.atomic():
+        assignment = (
+            CaseloadAssignment.objects.select_for_update().filter(participant=participant, worker=by).first()
+        )
+        if assignment is None:
+            raise ValidationError(f"{participant.trial_id} is not on your caseload")
+        _check_session(participant, details, assignment, trial.intervention.max_sessions)
+        number = None
+        if details.outcome == SessionOutcome.HELD:
+            held = Session.objects.filter(participant=participant, outcome=SessionOutcome.HELD).count()
+            if held >= trial.intervention.max_sessions:
+                raise ValidationError(
+                    session_limit_message(participant, trial.intervention.max_sessions), code="session_limit"
+                )
+            number = held + 1
+        try:
+            with transaction.atomic():
+                session = record_creation(
+                    Session(
+                        participant=participant,
+                        worker=by,
+                        number=number,
+                        outcome=details.outcome,
+                        on=details.on,
+                        duration_minutes=details.duration_minutes,
+                        mode=details.mode,
+                        place=details.place,
+                        sections_covered=list(details.sections_covered),
+                        goals_reviewed=details.goals_reviewed,
+                        notes=details.notes,
+                        risk_concern=bool(details.risk_concern.strip()),
+                        recorded_by=by,
+                    ),
+                    by=by,
+                    reason="session recorded",
+                )
+        except IntegrityError:
+            raise ValidationError(
+                f"Session {number} for {participant.trial_id} was recorded by someone else at the same "
+                "moment. Check the sessions already recorded."
+            ) from None
+        if details.next_session_on != assignment.next_session_on:
+            audited_update(
+                assignment, {"next_session_on": details.next_session_on}, by=by, reason="next session planned"
+            )
+        if session.risk_concern:
+            escalate_risk(session, details.risk_concern.strip(), by=by)
+    return session
+
+
+def _check_session(
+    participant: Participant, details: SessionDetails, assignment: CaseloadAssignment, max_sessions: int
+) -> None:
+    errors: dict[str, str] = {}
+    if details.outcome not in SessionOutcome.values:
+        errors["outcome"] = "Select whether the session was held, missed or cancelled"
+    if details.on < assignment.assigned_on:
+        errors["on"] = (
+            f"Date of the session must be on or after {assignment.assigned_on:%-d %b %Y}, when support began"
+        )
+    if details.outcome == SessionOutcome.HELD:
+        if details.duration_minutes is None or not 1 <= details.duration_minutes <= 480:
+            errors["duration_minutes"] = "Enter the duration of a held session, in minutes (1 to 480)"
+        if details.mode not in SessionMode.values:
+            errors["mode"] = "Select how a held session took place"
+    known = set(load_workbook().section_codes)
+    unknown = [s for s in details.sections_covered if s not in known]
+    if unknown:
+        errors["sections_covered"] = f"Unknown workbook sections: {', '.join(unknown)}"
+    if details.next_session_on is not None and details.next_session_on < details.on:
+        errors["next_session_on"] = "Next planned session must be after this session"
+    if errors:
+        raise ValidationError(errors)
+
+
+def escalate_risk(session: Session, concern: str, *, by: User) -> RiskEscalation:
+    """Send the concern to the site's clinical contact and record that it was sent.
+
+    The e-mail names the participant by trial ID and says nothing of peer support, so it reveals no arm
+    to a masked reader; the clinical team looks the person up in its own records.
+    """
+    participant = session.participant
+    site = protocol().site(participant.site.code)
+    recipients = [site.clinical_contact_email] if site.clinical_contact_email else _trial_managers_emails()
+    if not recipients:
+        raise ValidationError(
+            f"No clinical contact is set for site {participant.site.code} and no trial manager has an e-mail "
+            "address: the risk concern cannot be escalated. Telephone the crisis team now."
+        )
+    send_mail(
+        subject=f"Risk concern about study participant {participant.trial_id}",
+        message=(
+            f"A member of the {protocol().trial.short_name} study team raised a concern about the safety of "
+            f"participant {participant.trial_id} ({participant.site.name}) on {session.on:%-d %B %Y}.\n\n"
+            f"Concern:\n{concern}\n\n"
+            f"Raised by {by.display_name}"
+            + (f" ({by.email})" if by.email else "")
+            + ".\nPlease follow your team's procedure for risk concerns."
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return record_creation(
+        RiskEscalation(
+            session=session,
+            participant=participant,
+            concern=concern,
+            escalated_to=", ".join(recipients),
+            sent_at=timezone.now(),
+            raised_by=by,
+        ),
+        by=by,
+        reason="risk concern escalated",
+    )
+
+
+def _trial_managers_emails() -> list[str]:
+    return list(
+        User.objects.filter(role_assignments__role=Role.TRIAL_MANAGER, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def record_contact_attempt(
+    participant: Participant, *, by: User, on: dt.date, method: str, reached: bool, notes: str = ""
+) -> ContactAttempt:
+    if not CaseloadAssignment.objects.filter(participant=participant, worker=by).exists():
+        raise ValidationError(f"{participant.trial_id} is not on your caseload")
+    return record_creation(
+        ContactAttempt(
+            participant=participant, worker=by, on=on, method=method, reached=reached, notes=notes
+        ),
+        by=by,
+        reason="contact attempt recorded",
+    )
+
+
+def record_supervision(
+    worker: User, *, supervisor: User, on: dt.date, topics: str, concerns: str, by: User
+) -> SupervisionRecord:
+    if not RoleAssignment.objects.filter(user=worker, role=Role.PEER_SUPPORT_WORKER).exists():
+        raise ValidationError({"worker": f"{worker.display_name} is not a peer support worker"})
+    return record_creation(
+        SupervisionRecord(
+            worker=worker, supervisor=supervisor, on=on, topics=topics, concerns=concerns, recorded_by=by
+        ),
+        by=by,
+        reason="supervision recorded",
+    )

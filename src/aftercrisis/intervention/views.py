@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
-from aftercrisis.accounts.decorators import acting, requires
+from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.intervention.forms import ContactAttemptForm, SessionForm
 from aftercrisis.intervention.selectors import caseload as caseload_for
+from aftercrisis.intervention.selectors import contact_attempts_of, sessions_of
+from aftercrisis.intervention.services import record_contact_attempt, record_session
+from aftercrisis.participants.models import Participant
+from aftercrisis.participants.selectors import identity_for, participant_for
+from aftercrisis.workbook.content import load_workbook
 
 
 @requires(Capability.VIEW_CASELOAD)
@@ -23,3 +33,77 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "trial": trial,
         },
     )
+
+
+def _own(request: HttpRequest, trial_id: str) -> Participant:
+    """A participant on the worker's own caseload; anyone else's does not exist."""
+    return participant_for(acting(request), trial_id)
+
+
+@requires(Capability.RECORD_SESSIONS)
+def participant(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    person = _own(request, trial_id)
+    trial = protocol()
+    entry = next(e for e in caseload_for(actor, trial, timezone.localdate()) if e.participant.pk == person.pk)
+    titles = {s.code: s.title for s in load_workbook().sections}
+    return render(
+        request,
+        "intervention/participant.jinja",
+        {
+            "participant": person,
+            "identity": identity_for(actor, person),
+            "entry": entry,
+            "sessions": list(sessions_of(person)),
+            "attempts": list(contact_attempts_of(person)),
+            "titles": titles,
+            "trial": trial,
+            "full": entry.sessions_held >= trial.intervention.max_sessions,
+        },
+    )
+
+
+def _errors_into(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@requires(Capability.RECORD_SESSIONS)
+@require_http_methods(["GET", "POST"])
+def new_session(request: HttpRequest, trial_id: str) -> HttpResponse:
+    person = _own(request, trial_id)
+    form = SessionForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = record_session(person, form.details(), by=staff_user(request))
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            what = f"Session {session.number}" if session.number else session.get_outcome_display()
+            note = " The risk concern was sent to the crisis team." if session.risk_concern else ""
+            messages.success(request, f"{what} on {session.on:%-d %b %Y} was recorded.{note}")
+            return redirect("intervention:participant", trial_id=trial_id)
+    return render(
+        request,
+        "intervention/session_form.jinja",
+        {"participant": person, "form": form, "trial": protocol()},
+    )
+
+
+@requires(Capability.RECORD_SESSIONS)
+@require_http_methods(["GET", "POST"])
+def new_contact_attempt(request: HttpRequest, trial_id: str) -> HttpResponse:
+    person = _own(request, trial_id)
+    form = ContactAttemptForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_contact_attempt(person, by=staff_user(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, "The contact attempt was recorded.")
+            return redirect("intervention:participant", trial_id=trial_id)
+    return render(request, "intervention/contact_form.jinja", {"participant": person, "form": form})

@@ -1,0 +1,257 @@
+"""The demo's peer support: sessions from the simulator, workbook dispatches, entries and supervision."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.core import mail
+from django.db import transaction
+
+from aftercrisis.audit import audited_update
+from aftercrisis.demo.loader import Demo
+from aftercrisis.intervention.dispatch import mark_posted, mark_returned, record_dispatch
+from aftercrisis.intervention.models import CaseloadAssignment, DispatchMethod, SessionOutcome
+from aftercrisis.intervention.services import (
+    SessionDetails,
+    record_contact_attempt,
+    record_session,
+    record_supervision,
+)
+from aftercrisis.participants.models import Participant
+from aftercrisis.workbook.content import EntryKey, load_workbook
+from aftercrisis.workbook.services import save_answers
+
+PLACES = ["Community centre", "Café near home", "Participant's home", "Library meeting room", "Team base"]
+TOPICS = [
+    "Caseload review and planning",
+    "Boundaries and self-disclosure",
+    "Working with hopelessness",
+    "Using the workbook with people who find writing hard",
+    "Endings: preparing for the last session",
+    "Self-care and managing own wellbeing",
+]
+ANSWERS = {
+    ("moving_on", "got_me_through"): ["My sister stayed with me.", "The crisis team visiting every day."],
+    ("recovery", "meaning"): ["Getting back to a routine I can trust.", "Feeling like myself again."],
+    ("recovery", "hope"): ["My children.", "Getting back to the allotment in spring."],
+    ("staying_well", "every_day"): ["A walk before breakfast.", "Bed by eleven, phone off."],
+}
+GOALS = [
+    ("Walk to the park three times a week", "Start with once, on Monday mornings"),
+    ("Get back in touch with old friends", "Text one friend this week"),
+    ("Look into a volunteering role", "Visit the volunteer centre"),
+]
+SIGNS = ["Not sleeping", "Skipping meals", "Staying in my room", "Racing thoughts"]
+
+
+def extend(demo: Demo) -> None:
+    # The demo's risk escalations are not real e-mails.
+    with _quiet_mail():
+        _sessions(demo)
+        _open_windows(demo)
+    _dispatches(demo)
+    _workbooks(demo)
+    _supervision(demo)
+
+
+class _quiet_mail:
+    """Send the demo's e-mails to memory, not the console."""
+
+    def __enter__(self) -> None:
+        from django.conf import settings
+
+        self._backend = settings.EMAIL_BACKEND
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    def __exit__(self, *exc: object) -> None:
+        from django.conf import settings
+
+        settings.EMAIL_BACKEND = self._backend
+        mail.outbox = []
+
+
+def _date(value: object) -> dt.date:
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def _sessions(demo: Demo) -> None:
+    rng = demo.rng
+    codes = load_workbook().section_codes
+    assignments = {
+        a.participant_id: a for a in CaseloadAssignment.objects.select_related("worker", "participant__site")
+    }
+    for index, rows in demo.trial.sessions.groupby("participant", sort=True):
+        participant = demo.participants.get(int(str(index)))
+        if participant is None or participant.pk not in assignments:
+            continue
+        worker = assignments[participant.pk].worker
+        held = list(rows.itertuples(index=False))
+        with transaction.atomic():
+            first = _date(held[0].date)
+            record_contact_attempt(
+                participant,
+                by=worker,
+                on=first - dt.timedelta(days=rng.randrange(1, 5)),
+                method="phone",
+                reached=True,
+            )
+            for k, s in enumerate(held):
+                on = _date(s.date)
+                if on > demo.today:
+                    break
+                if rng.random() < 0.12:  # a missed appointment before this session
+                    missed = on - dt.timedelta(days=rng.randrange(2, 7))
+                    if missed >= first:
+                        record_session(
+                            participant, SessionDetails(SessionOutcome.DID_NOT_ATTEND, missed), by=worker
+                        )
+                        record_contact_attempt(
+                            participant, by=worker, on=missed, method="text", reached=rng.random() < 0.5
+                        )
+                # Earlier sessions work through the workbook in order; later ones revisit it.
+                start = min(k, len(codes) - 1)
+                covered = tuple(codes[start : start + rng.choice([1, 1, 2])])
+                following = held[k + 1] if k + 1 < len(held) else None
+                record_session(
+                    participant,
+                    SessionDetails(
+                        outcome=SessionOutcome.HELD,
+                        on=on,
+                        duration_minutes=int(str(s.duration_minutes)),
+                        mode=str(s.mode),
+                        place=rng.choice(PLACES) if s.mode == "face_to_face" else "",
+                        sections_covered=covered,
+                        goals_reviewed=k >= 2 and rng.random() < 0.6,
+                        notes="",
+                        risk_concern="Said they had been thinking about ending their life; agreed to call the crisis line."
+                        if rng.random() < 0.01
+                        else "",
+                        next_session_on=_date(following.date) if following is not None else None,
+                    ),
+                    by=worker,
+                )
+
+
+def _open_windows(demo: Demo) -> None:
+    """People randomised recently have had a few weekly sessions and have the next one booked."""
+    rng = demo.rng
+    simulated = {p.pk for p in demo.participants.values()}
+    for assignment in CaseloadAssignment.objects.exclude(participant_id__in=simulated).select_related(
+        "worker", "participant"
+    ):
+        on = assignment.assigned_on + dt.timedelta(days=rng.randrange(5, 12))
+        number = 0
+        with transaction.atomic():
+            while on < demo.today and number < rng.randrange(0, 6):
+                number += 1
+                record_session(
+                    assignment.participant,
+                    SessionDetails(
+                        outcome=SessionOutcome.HELD,
+                        on=on,
+                        duration_minutes=rng.randrange(40, 80),
+                        mode="face_to_face",
+                        place=rng.choice(PLACES),
+                        sections_covered=(load_workbook().section_codes[number - 1],),
+                    ),
+                    by=assignment.worker,
+                )
+                on += dt.timedelta(days=7)
+            record_contact_attempt(
+                assignment.participant, by=assignment.worker, on=demo.today, method="phone", reached=True
+            )
+            assignment.refresh_from_db()
+            audited_update(
+                assignment,
+                {"next_session_on": demo.today + dt.timedelta(days=rng.randrange(1, 8))},
+                by=assignment.worker,
+                reason="next session planned",
+            )
+
+
+def _dispatches(demo: Demo) -> None:
+    """Control participants are posted the workbook; most intervention participants get it from their worker."""
+    rng = demo.rng
+    manager = demo.users["manager"]
+    first_session = demo.trial.sessions.groupby("participant")["date"].min()
+    for index, participant in demo.participants.items():
+        randomised_on = participant.allocation.randomised_on
+        with transaction.atomic():
+            if index in first_session.index and rng.random() < 0.7:
+                on = _date(first_session[index])
+                if on <= demo.today:
+                    record_dispatch(
+                        participant,
+                        method=DispatchMethod.IN_PERSON,
+                        on=on,
+                        address_confirmed=True,
+                        by=manager,
+                    )
+                    continue
+            method = DispatchMethod.EMAIL if rng.random() < 0.08 else DispatchMethod.POST
+            queued = randomised_on + dt.timedelta(days=rng.randrange(0, 3))
+            sent = record_dispatch(
+                participant, method=method, on=queued, address_confirmed=rng.random() < 0.6, by=manager
+            )
+            if method == DispatchMethod.POST:
+                posted_on = queued + dt.timedelta(days=rng.randrange(1, 4))
+                mark_posted([sent.pk], on=posted_on, by=manager)
+                if rng.random() < 0.04:
+                    sent.refresh_from_db()
+                    mark_returned(sent, on=posted_on + dt.timedelta(days=rng.randrange(5, 20)), by=manager)
+    # The recently randomised are in the postal queue, waiting for the next print batch.
+    simulated = {p.pk for p in demo.participants.values()}
+    for participant in Participant.objects.filter(allocation__isnull=False).exclude(pk__in=simulated):
+        record_dispatch(
+            participant, method=DispatchMethod.POST, on=demo.today, address_confirmed=False, by=manager
+        )
+
+
+def _workbooks(demo: Demo) -> None:
+    """Many people who met their worker filled in some of the workbook."""
+    rng = demo.rng
+    started = demo.trial.sessions.groupby("participant").size()
+    for index, n in started.items():  # index: the simulator's participant number
+        participant: Participant | None = demo.participants.get(int(str(index)))
+        if participant is None or rng.random() > 0.7:
+            continue
+        answers: dict[EntryKey, str] = {}
+        for (section, field), options in ANSWERS.items():
+            if rng.random() < 0.8:
+                answers[EntryKey(section, "", 0, field)] = rng.choice(options)
+        randomised_on = participant.allocation.randomised_on
+        for i, (goal, step) in enumerate(rng.sample(GOALS, k=min(int(n) // 3 + 1, len(GOALS)))):
+            answers[EntryKey("goals", "goal", i, "goal")] = goal
+            answers[EntryKey("goals", "goal", i, "steps")] = step
+            review = randomised_on + dt.timedelta(days=rng.randrange(30, 120))
+            answers[EntryKey("goals", "goal", i, "review_on")] = review.isoformat()
+        for i, sign in enumerate(rng.sample(SIGNS, k=2)):
+            answers[EntryKey("warning_signs", "sign", i, "sign")] = sign
+        answers[EntryKey("support_network", "person", 0, "name")] = "GP surgery"
+        answers[EntryKey("support_network", "person", 0, "contact")] = "01632 960000"
+        save_answers(participant, answers, by=None, reason="written by the participant")
+
+
+def _supervision(demo: Demo) -> None:
+    """Monthly group supervision for each worker, from the first randomisation to today."""
+    rng = demo.rng
+    manager = demo.users["manager"]
+    start = min(p.allocation.randomised_on for p in demo.participants.values())
+    workers = [u for name, u in sorted(demo.users.items()) if name.startswith("psw.")]
+    on = start + dt.timedelta(days=28)
+    end = min(demo.today, start + dt.timedelta(days=600))
+    while on <= end:
+        for worker in workers:
+            if rng.random() < 0.85:
+                record_supervision(
+                    worker,
+                    supervisor=manager,
+                    on=on,
+                    topics=rng.choice(TOPICS),
+                    concerns="Discussed a participant's risk; escalation procedure followed"
+                    if rng.random() < 0.05
+                    else "",
+                    by=manager,
+                )
+        on += dt.timedelta(days=28)

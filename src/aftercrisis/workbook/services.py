@@ -1,0 +1,95 @@
+"""Writes to a participant's workbook, and links for the participant to open it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from aftercrisis.accounts.models import User
+from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.config.trial import protocol
+from aftercrisis.participants.links import IssuedLink, issue_link
+from aftercrisis.participants.models import LinkPurpose, Participant, Status
+from aftercrisis.randomisation.models import Allocation
+from aftercrisis.workbook.content import EntryKey, load_workbook, parse_value
+from aftercrisis.workbook.models import WorkbookEntry
+
+
+def offered_digital_workbook(participant: Participant) -> bool:
+    """Whether the protocol offers this participant's arm the workbook online. Unblinded callers only."""
+    allocation = Allocation.objects.filter(participant=participant).only("arm").first()
+    return allocation is not None and allocation.arm in protocol().intervention.digital_workbook_arms
+
+
+def issue_workbook_link(participant: Participant, *, by: User) -> IssuedLink:
+    if participant.status == Status.WITHDRAWN:
+        raise ValidationError(f"{participant.trial_id} has withdrawn: no workbook link can be sent")
+    if not offered_digital_workbook(participant):
+        raise ValidationError(f"{participant.trial_id} is not offered the workbook online by the protocol")
+    return issue_link(participant, LinkPurpose.WORKBOOK, by=by)
+
+
+@transaction.atomic
+def save_answers(
+    participant: Participant,
+    answers: Mapping[EntryKey, str],
+    *,
+    by: User | None,
+    reason: str,
+    edition: str | None = None,
+) -> int:
+    """Store answers as one row each; a changed answer is an audited update, a cleared one is kept blank.
+
+    Every answer is checked first, so bad input changes nothing. Returns the number of rows written.
+    """
+    workbook = load_workbook(edition) if edition else load_workbook()
+    parsed: dict[EntryKey, str] = {}
+    errors: dict[str, list[str]] = {}
+    for key, raw in answers.items():
+        try:
+            prompt = workbook.field(key.section, key.group, key.field)
+            if key.group and key.item >= workbook.section(key.section).group(key.group).rows:
+                raise KeyError(key)
+            parsed[key] = parse_value(prompt, raw)
+        except KeyError:
+            errors.setdefault("__all__", []).append(
+                f"The workbook has no place for {key.section}.{key.field}"
+            )
+        except ValueError as exc:
+            errors.setdefault(_field_name(key), []).append(str(exc))
+    if errors:
+        raise ValidationError(errors)
+    existing = {
+        EntryKey(e.section, e.group, e.item, e.field): e
+        for e in WorkbookEntry.objects.filter(participant=participant, edition=workbook.version)
+    }
+    written = 0
+    for key, value in parsed.items():
+        entry = existing.get(key)
+        if entry is None:
+            if value:
+                record_creation(
+                    WorkbookEntry(
+                        participant=participant,
+                        edition=workbook.version,
+                        section=key.section,
+                        group=key.group,
+                        item=key.item,
+                        field=key.field,
+                        value=value,
+                    ),
+                    by=by,
+                    reason=reason,
+                )
+                written += 1
+        elif entry.value != value:
+            audited_update(entry, {"value": value}, by=by, reason=reason)
+            written += 1
+    return written
+
+
+def _field_name(key: EntryKey) -> str:
+    """The form field that carries an answer (see workbook.forms)."""
+    return f"{key.group}-{key.item}-{key.field}" if key.group else key.field
