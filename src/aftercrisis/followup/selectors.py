@@ -44,3 +44,24 @@ def worklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[WorklistE
             if state is not WindowState.NOT_OPEN and (participant.pk, window.code) not in recorded:
                 entries.append(WorklistEntry(participant, window, state))
     return sorted(entries, key=lambda e: (e.window.closes, e.participant.trial_id))
+
+
+def due_questionnaires(protocol: Protocol, participant: Participant, today: dt.date) -> list[tuple[str, str]]:
+    """(visit, instrument) pairs open for this participant today and not yet returned, earliest first."""
+    allocation = getattr(participant, "allocation", None)
+    if allocation is None:
+        return []
+    from aftercrisis.followup.models import QuestionnaireResponse
+
+    done = set(
+        QuestionnaireResponse.objects.filter(participant=participant).values_list("visit", "instrument")
+    )
+    due = []
+    for window in follow_up_windows(protocol, allocation.randomised_on):
+        if window.opens <= today <= window.closes:
+            due += [
+                (window.code, c)
+                for c in protocol.visit(window.code).instruments
+                if (window.code, c) not in done
+            ]
+    return due

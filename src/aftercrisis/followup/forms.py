@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from aftercrisis.followup.instruments import Instrument
+from aftercrisis.followup.models import ContactChannel, ContactOutcome, VisitMethod
+from aftercrisis.forms import NamedErrors
+
+DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
+
+
+class QuestionnaireForm(NamedErrors, forms.Form):
+    """One field per item, options in the paper form's order; an item may be left unanswered."""
+
+    def __init__(self, *args: Any, instrument: Instrument, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in instrument.items:
+            if item.maximum - item.minimum > 10:
+                self.fields[item.code] = forms.IntegerField(
+                    label=item.label, required=False, min_value=item.minimum, max_value=item.maximum
+                )
+            else:
+                self.fields[item.code] = forms.TypedChoiceField(
+                    label=item.label,
+                    required=False,
+                    coerce=int,
+                    empty_value=None,
+                    choices=[*item.choices(), ("", "Not answered")],
+                    widget=forms.RadioSelect,
+                )
+        if staff:
+            self.fields["method"] = forms.ChoiceField(
+                label="How the answers came back",
+                choices=[
+                    (VisitMethod.PHONE, "Phone"),
+                    (VisitMethod.POST, "Post"),
+                    (VisitMethod.IN_PERSON, "In person"),
+                ],
+                widget=forms.RadioSelect,
+            )
+            self.fields["completed_on"] = forms.DateField(label="Date completed", widget=DATE)
+            self.fields["reason"] = forms.CharField(
+                label="Reason for a change",
+                required=False,
+                help_text="Only when correcting answers already entered",
+            )
+
+
+class ContactForm(NamedErrors, forms.Form):
+    channel = forms.ChoiceField(label="How", choices=ContactChannel.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="Outcome", choices=ContactOutcome.choices, widget=forms.RadioSelect)
+    on = forms.DateField(label="Date", widget=DATE)
+    note = forms.CharField(label="Note", required=False, max_length=200)
+
+
+class CodeForm(NamedErrors, forms.Form):
+    code = forms.CharField(label="Your 6-digit code", max_length=6)

@@ -1,0 +1,145 @@
+"""Writes of follow-up data: questionnaire returns, the visit record they complete, contact attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from aftercrisis.accounts.models import User
+from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.followup.instruments import Instrument, instrument, load_wording, with_wording
+from aftercrisis.followup.models import ContactAttempt, QuestionnaireResponse, VisitOutcome, VisitRecord
+from aftercrisis.followup.scoring import AnswerError, score
+from aftercrisis.participants.models import Participant
+from aftercrisis.protocol import Protocol
+
+
+@cache
+def _wording(path: str) -> dict[str, dict[str, str]]:
+    return load_wording(Path(path))
+
+
+def instrument_for_entry(code: str) -> Instrument:
+    """The shipped instrument, with the trial team's licensed wording when settings name a file."""
+    path = getattr(settings, "INSTRUMENT_WORDING_FILE", "")
+    shipped = instrument(code)
+    return with_wording(shipped, _wording(str(path))) if path else shipped
+
+
+def visit_instruments(protocol: Protocol, visit: str) -> list[str]:
+    try:
+        return list(protocol.visit(visit).instruments)
+    except StopIteration:
+        raise ValidationError({"visit": f"The protocol has no visit '{visit}'"}) from None
+
+
+@transaction.atomic
+def enter_questionnaire(
+    protocol: Protocol,
+    participant: Participant,
+    visit: str,
+    code: str,
+    answers: Mapping[str, int | None],
+    *,
+    method: str,
+    completed_on: dt.date,
+    by: User | None,
+    reason: str = "",
+) -> QuestionnaireResponse:
+    """Score and store one instrument's answers; a change to a stored return needs a reason.
+
+    When every instrument of the visit has a return, the visit is recorded as completed.
+    """
+    if code not in visit_instruments(protocol, visit):
+        raise ValidationError({"instrument": f"The {visit} visit does not include {code}"})
+    inst = instrument(code)
+    try:
+        result = score(inst, answers)
+    except AnswerError as exc:
+        raise ValidationError(exc.problems) from exc
+    values = {
+        "answers": {i.code: answers.get(i.code) for i in inst.items},
+        "total": result.total,
+        "prorated": result.prorated,
+        "instrument_version": result.version,
+        "method": method,
+        "completed_on": completed_on,
+    }
+    existing = QuestionnaireResponse.objects.filter(
+        participant=participant, visit=visit, instrument=code
+    ).first()
+    if existing is None:
+        response = record_creation(
+            QuestionnaireResponse(
+                participant=participant, visit=visit, instrument=code, entered_by=by, **values
+            ),
+            by=by,
+            reason=f"{code} at {visit} ({method})",
+        )
+    else:
+        response = audited_update(existing, values, by=by, reason=reason)
+    _complete_visit_if_done(protocol, participant, visit, method=method, on=completed_on, by=by)
+    return response
+
+
+def _complete_visit_if_done(
+    protocol: Protocol, participant: Participant, visit: str, *, method: str, on: dt.date, by: User | None
+) -> None:
+    done = set(
+        QuestionnaireResponse.objects.filter(participant=participant, visit=visit).values_list(
+            "instrument", flat=True
+        )
+    )
+    if not set(visit_instruments(protocol, visit)) <= done:
+        return
+    if VisitRecord.objects.filter(participant=participant, visit=visit).exists():
+        return
+    record_creation(
+        VisitRecord(
+            participant=participant,
+            visit=visit,
+            outcome=VisitOutcome.COMPLETED,
+            method=method,
+            on=on,
+            recorded_by=by,
+        ),
+        by=by,
+        reason="every questionnaire of the visit returned",
+    )
+
+
+def log_contact(
+    actor: Actor | None,
+    participant: Participant,
+    visit: str,
+    *,
+    channel: str,
+    outcome: str,
+    on: dt.date,
+    note: str = "",
+    by: User | None,
+    automatic: bool = False,
+) -> ContactAttempt:
+    if actor is not None and not actor.can(Capability.ENTER_QUESTIONNAIRES):
+        raise PermissionDenied
+    return record_creation(
+        ContactAttempt(
+            participant=participant,
+            visit=visit,
+            channel=channel,
+            outcome=outcome,
+            on=on,
+            note=note,
+            by=by,
+            automatic=automatic,
+        ),
+        by=by,
+        reason="contact attempt",
+    )

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from aftercrisis.forms import NamedErrors
+from aftercrisis.outcomes.models import (
+    AdmissionType,
+    Decision,
+    EpisodeSource,
+    Expectedness,
+    Relatedness,
+    SaeCategory,
+    Seriousness,
+)
+from aftercrisis.participants.models import CauseOfDeath
+
+DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
+
+
+class EpisodeForm(NamedErrors, forms.Form):
+    setting = forms.ChoiceField(label="Setting", widget=forms.RadioSelect)
+    start = forms.DateField(label="Start date", widget=DATE)
+    end = forms.DateField(
+        label="End date", required=False, widget=DATE, help_text="Leave empty if still in care"
+    )
+    admission_type = forms.ChoiceField(
+        label="Admission type",
+        required=False,
+        choices=[("", "Not applicable"), *AdmissionType.choices],
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(
+        label="Source",
+        choices=[
+            (EpisodeSource.CLINICAL_RECORDS, "Clinical records"),
+            (EpisodeSource.SELF_REPORT, "Self-report"),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, settings: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["setting"].choices = settings  # type: ignore[attr-defined]
+
+
+class ImportForm(NamedErrors, forms.Form):
+    file = forms.FileField(label="File", help_text="A CSV file, or a FHIR R4 bundle in JSON")
+
+
+class ReconcileForm(NamedErrors, forms.Form):
+    decision = forms.ChoiceField(label="Decision", choices=Decision.choices, widget=forms.RadioSelect)
+    kept = forms.IntegerField(label="Record to keep", required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(label="Reason", max_length=500)
+
+
+class DeathForm(NamedErrors, forms.Form):
+    died_on = forms.DateField(label="Date of death", widget=DATE)
+    cause = forms.ChoiceField(label="Cause category", choices=CauseOfDeath.choices, widget=forms.RadioSelect)
+
+
+class SaeForm(NamedErrors, forms.Form):
+    category = forms.ChoiceField(label="Kind of event", choices=SaeCategory.choices, widget=forms.RadioSelect)
+    onset = forms.DateField(label="Date of onset", widget=DATE)
+    description = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 4}))
+    seriousness = forms.ChoiceField(
+        label="Seriousness", choices=Seriousness.choices, widget=forms.RadioSelect
+    )
+    relatedness = forms.ChoiceField(
+        label="Relation to taking part in the trial", choices=Relatedness.choices, widget=forms.RadioSelect
+    )
+    expectedness = forms.ChoiceField(
+        label="Expectedness", choices=Expectedness.choices, widget=forms.RadioSelect
+    )
+
+
+class SaeReviewForm(NamedErrors, forms.Form):
+    relatedness = forms.ChoiceField(
+        label="Relation to taking part in the trial", choices=Relatedness.choices, widget=forms.RadioSelect
+    )
+    expectedness = forms.ChoiceField(
+        label="Expectedness", choices=Expectedness.choices, widget=forms.RadioSelect
+    )
+    review_notes = forms.CharField(
+        label="Review notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label="Reason for signing off", max_length=200, initial="reviewed and signed off"
+    )

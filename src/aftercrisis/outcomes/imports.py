@@ -1,0 +1,230 @@
+"""Acute-care episodes from a CSV file or a FHIR R4 bundle of Encounter / EpisodeOfCare resources.
+
+Parsing collects every problem, each named by row (row 1 is the first row after the header) or by
+resource, and `record_episodes` writes all drafts or none.
+
+FHIR conventions: the subject (Encounter) or patient (EpisodeOfCare) is a logical reference by
+identifier, either the NHS number or the trial ID; the setting is a `type` coding in the
+SETTING_SYSTEM with a protocol setting code; a detention under the Mental Health Act is a `type`
+coding in ADMISSION_SYSTEM ("informal" or "detained"); the dates are the `period`. Resources that
+are cancelled, planned or entered in error are not episodes and are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError as PydanticError
+
+from aftercrisis.accounts.policy import Actor
+from aftercrisis.outcomes.models import AdmissionType, EpisodeSource
+from aftercrisis.outcomes.services import EpisodeDraft
+from aftercrisis.participants.models import Identity, Participant
+from aftercrisis.participants.selectors import participants_for
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+TRIAL_ID_SYSTEM = "https://aftercrisis.org/fhir/trial-id"
+SETTING_SYSTEM = "https://aftercrisis.org/fhir/acute-care-setting"
+ADMISSION_SYSTEM = "https://aftercrisis.org/fhir/admission-type"
+CSV_COLUMNS = ("trial_id", "setting", "start", "end", "admission_type")
+NOT_EPISODES = {"cancelled", "planned", "entered-in-error", "waitlist"}
+STATUSES = {
+    "Encounter": {
+        "planned",
+        "arrived",
+        "triaged",
+        "in-progress",
+        "onleave",
+        "finished",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    "EpisodeOfCare": {"planned", "waitlist", "active", "onhold", "finished", "cancelled", "entered-in-error"},
+}
+
+
+@dataclass
+class Parsed:
+    drafts: list[EpisodeDraft] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _date(value: str, where: str, name: str, problems: list[str]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        problems.append(f"{where}: {name}: '{value}' is not a date (YYYY-MM-DD)")
+        return None
+
+
+def _admission(value: str, where: str, problems: list[str]) -> str:
+    value = value.strip()
+    if value and value not in AdmissionType.values:
+        problems.append(f"{where}: admission_type: '{value}' is not one of {', '.join(AdmissionType.values)}")
+    return value
+
+
+def parse_csv(actor: Actor, text: str, *, filename: str) -> Parsed:
+    parsed = Parsed()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS[:3] if c not in (reader.fieldnames or [])]
+    if missing:
+        parsed.problems.append(f"header: missing column(s) {', '.join(missing)}")
+        return parsed
+    rows = list(reader)
+    if not rows:
+        parsed.problems.append("the file has no episodes")
+    people = {
+        p.trial_id: p for p in participants_for(actor).filter(trial_id__in=[r["trial_id"] for r in rows])
+    }
+    for n, row in enumerate(rows, start=1):
+        where = f"row {n}"
+        problems: list[str] = []
+        participant = people.get((row.get("trial_id") or "").strip())
+        if participant is None:
+            problems.append(f"{where}: trial_id: no participant '{row.get('trial_id')}' at your sites")
+        start = _date(row.get("start") or "", where, "start", problems)
+        end_text = (row.get("end") or "").strip()
+        end = _date(end_text, where, "end", problems) if end_text else None
+        admission = _admission(row.get("admission_type") or "", where, problems)
+        parsed.problems.extend(problems)
+        if participant is not None and start is not None and not problems:
+            parsed.drafts.append(
+                EpisodeDraft(
+                    participant,
+                    (row.get("setting") or "").strip(),
+                    start,
+                    end,
+                    admission,
+                    EpisodeSource.IMPORT,
+                    f"{filename} row {n}",
+                    where,
+                )
+            )
+    return parsed
+
+
+def _identifier(reference: Any) -> tuple[str, str] | None:
+    identifier = getattr(reference, "identifier", None) if reference is not None else None
+    if identifier is None or not identifier.system or not identifier.value:
+        return None
+    return str(identifier.system), str(identifier.value)
+
+
+def _codes(concepts: Any, system: str) -> list[str]:
+    return [str(c.code) for concept in concepts or [] for c in concept.coding or [] if c.system == system]
+
+
+def parse_fhir(actor: Actor, text: str) -> Parsed:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.encounter import Encounter
+    from fhir.resources.R4B.episodeofcare import EpisodeOfCare
+
+    parsed = Parsed()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        parsed.problems.append(f"bundle: not JSON ({exc.msg} at line {exc.lineno})")
+        return parsed
+    if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
+        parsed.problems.append("bundle: resourceType is not Bundle")
+        return parsed
+    entries = raw.pop("entry", None) or []
+    try:
+        Bundle.model_validate(raw)
+    except PydanticError as exc:
+        parsed.problems.append(f"bundle: {_pydantic(exc)}")
+    resources: list[tuple[str, Any]] = []
+    for n, entry in enumerate(entries, start=1):
+        found = entry.get("resource") if isinstance(entry, dict) else None
+        resource: dict[str, Any] = found if isinstance(found, dict) else {}
+        kind = resource.get("resourceType")
+        where = f"entry {n} ({kind}/{resource.get('id', '?')})" if kind else f"entry {n}"
+        model: Any = {"Encounter": Encounter, "EpisodeOfCare": EpisodeOfCare}.get(str(kind))
+        if model is None:
+            parsed.problems.append(f"{where}: expected an Encounter or EpisodeOfCare resource")
+            continue
+        try:
+            resources.append((where, model.model_validate(resource)))
+        except PydanticError as exc:
+            parsed.problems.append(f"{where}: {_pydantic(exc)}")
+    _resolve(actor, resources, parsed)
+    parsed.problems.sort(key=_entry_number)
+    return parsed
+
+
+def _entry_number(problem: str) -> int:
+    head = problem.split(" ", 2)
+    return int(head[1]) if head[0] == "entry" and head[1].isdigit() else 0
+
+
+def _pydantic(exc: PydanticError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+def _resolve(actor: Actor, resources: list[tuple[str, Any]], parsed: Parsed) -> None:
+    scope = participants_for(actor)
+    refs = [
+        (where, r, _identifier(getattr(r, "subject", None) or getattr(r, "patient", None)))
+        for where, r in resources
+    ]
+    trial_ids = [v for _, _, ident in refs if ident and ident[0] == TRIAL_ID_SYSTEM for v in [ident[1]]]
+    nhs_numbers = [v for _, _, ident in refs if ident and ident[0] == NHS_NUMBER_SYSTEM for v in [ident[1]]]
+    by_trial_id = {p.trial_id: p for p in scope.filter(trial_id__in=trial_ids)}
+    by_nhs: dict[str, Participant] = {
+        i.nhs_number: i.participant
+        for i in Identity.objects.filter(nhs_number__in=nhs_numbers, participant__in=scope).select_related(
+            "participant"
+        )
+    }
+    for where, resource, ident in refs:
+        problems: list[str] = []
+        participant = None
+        if ident is None:
+            problems.append(f"{where}: subject: no identifier (NHS number or trial ID)")
+        else:
+            participant = (by_trial_id if ident[0] == TRIAL_ID_SYSTEM else by_nhs).get(ident[1])
+            if participant is None:
+                problems.append(f"{where}: subject: no participant with identifier {ident[1]} at your sites")
+        kind = resource.get_resource_type()
+        if resource.status not in STATUSES[kind]:
+            problems.append(f"{where}: status: '{resource.status}' is not a {kind} status")
+        elif resource.status in NOT_EPISODES:
+            parsed.skipped.append(f"{where}: status {resource.status}")
+            continue
+        settings = _codes(resource.type, SETTING_SYSTEM)
+        if len(settings) != 1:
+            problems.append(f"{where}: type: expected one acute-care setting coding ({SETTING_SYSTEM})")
+        admissions = _codes(resource.type, ADMISSION_SYSTEM)
+        admission = _admission(admissions[0] if admissions else "", where, problems)
+        period = resource.period
+        start = period.start if period is not None else None
+        if start is None:
+            problems.append(f"{where}: period.start: the start of the episode is missing")
+        parsed.problems.extend(problems)
+        if problems or participant is None or start is None:
+            continue
+        end = period.end
+        parsed.drafts.append(
+            EpisodeDraft(
+                participant,
+                settings[0],
+                _as_date(start),
+                _as_date(end) if end is not None else None,
+                admission,
+                EpisodeSource.IMPORT,
+                f"{resource.get_resource_type()}/{resource.id}" if resource.id else "",
+                where,
+            )
+        )
+
+
+def _as_date(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else dt.date.fromisoformat(str(value)[:10])

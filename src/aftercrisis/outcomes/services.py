@@ -1,0 +1,202 @@
+"""Writes of acute-care episodes, reconciliation decisions, deaths and serious adverse events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from aftercrisis.accounts.models import User
+from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.outcomes.models import (
+    AcuteCareEpisode,
+    Decision,
+    EpisodeReconciliation,
+    SaeCategory,
+    SeriousAdverseEvent,
+    Seriousness,
+)
+from aftercrisis.participants.models import Death, Participant
+from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.models import Allocation
+
+
+@dataclass(frozen=True)
+class EpisodeDraft:
+    """An episode as entered or imported, before it is written; `where` names its row or resource."""
+
+    participant: Participant
+    setting: str
+    start: dt.date
+    end: dt.date | None
+    admission_type: str
+    source: str
+    source_reference: str
+    where: str
+
+
+def episode_problems(
+    protocol: Protocol, draft: EpisodeDraft, today: dt.date, randomised: set[int]
+) -> list[str]:
+    """Every problem of one draft, each naming its row or resource and the field."""
+    problems = []
+    if draft.setting not in protocol.setting_codes:
+        problems.append(
+            f"{draft.where}: setting: '{draft.setting}' is not one of {', '.join(protocol.setting_codes)}"
+        )
+    if draft.end is not None and draft.end < draft.start:
+        problems.append(f"{draft.where}: end: the end date is before the start date")
+    if draft.start > today:
+        problems.append(f"{draft.where}: start: the start date is in the future")
+    if draft.participant.pk not in randomised:
+        problems.append(f"{draft.where}: participant: {draft.participant.trial_id} has not been randomised")
+    return problems
+
+
+def record_episodes(
+    actor: Actor,
+    protocol: Protocol,
+    drafts: Sequence[EpisodeDraft],
+    *,
+    by: User,
+    today: dt.date,
+    known_problems: Sequence[str] = (),
+) -> list[AcuteCareEpisode]:
+    """Write every draft or none: any problem in any draft (or already found while parsing) refuses them all."""
+    if not actor.can(Capability.RECORD_EPISODES):
+        raise PermissionDenied
+    randomised = set(
+        Allocation.objects.filter(participant__in={d.participant.pk for d in drafts}).values_list(
+            "participant_id", flat=True
+        )
+    )
+    problems = [
+        *known_problems,
+        *(p for draft in drafts for p in episode_problems(protocol, draft, today, randomised)),
+    ]
+    references = [d.source_reference for d in drafts if d.source_reference]
+    already = set(
+        AcuteCareEpisode.objects.filter(source_reference__in=references).values_list(
+            "source_reference", flat=True
+        )
+    )
+    seen: set[str] = set()
+    for draft in drafts:
+        if draft.source_reference in already or draft.source_reference in seen:
+            problems.append(f"{draft.where}: {draft.source_reference} has already been imported")
+        if draft.source_reference:
+            seen.add(draft.source_reference)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        return [
+            record_creation(
+                AcuteCareEpisode(
+                    participant=d.participant,
+                    setting=d.setting,
+                    start=d.start,
+                    end=d.end,
+                    admission_type=d.admission_type,
+                    source=d.source,
+                    source_reference=d.source_reference,
+                    recorded_by=by,
+                ),
+                by=by,
+                reason=f"episode from {d.where}",
+            )
+            for d in drafts
+        ]
+
+
+@transaction.atomic
+def reconcile(
+    first: AcuteCareEpisode,
+    second: AcuteCareEpisode,
+    decision: str,
+    *,
+    kept: AcuteCareEpisode | None,
+    by: User,
+    reason: str,
+) -> EpisodeReconciliation:
+    """Record a decision on two overlapping episodes; 'same' supersedes the record not kept."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give a reason for the decision"})
+    if first.participant_id != second.participant_id:
+        raise ValidationError("The two episodes belong to different participants")
+    if first.pk > second.pk:
+        first, second = second, first
+    if decision == Decision.SAME:
+        if kept is None or kept.pk not in (first.pk, second.pk):
+            raise ValidationError({"kept": "Select which record to keep"})
+        dropped = second if kept.pk == first.pk else first
+        audited_update(dropped, {"superseded_by": kept}, by=by, reason=f"same episode as {kept.pk}: {reason}")
+    elif decision == Decision.DISTINCT:
+        kept = None
+    else:
+        raise ValidationError({"decision": "Select a decision"})
+    return record_creation(
+        EpisodeReconciliation(
+            first=first, second=second, decision=decision, kept=kept, reason=reason, decided_by=by
+        ),
+        by=by,
+        reason=reason,
+    )
+
+
+def record_death(
+    actor: Actor, participant: Participant, *, died_on: dt.date, cause: str, by: User, today: dt.date
+) -> Death:
+    """Record a death and open its serious adverse event report for review."""
+    if not actor.can(Capability.REPORT_SAFETY):
+        raise PermissionDenied
+    if died_on > today:
+        raise ValidationError({"died_on": "The date of death cannot be in the future"})
+    if Death.objects.filter(participant=participant).exists():
+        raise ValidationError({"died_on": f"A death is already recorded for {participant.trial_id}"})
+    with transaction.atomic():
+        death = record_creation(
+            Death(participant=participant, died_on=died_on, cause=cause, recorded_by=by),
+            by=by,
+            reason="death reported",
+        )
+        record_creation(
+            SeriousAdverseEvent(
+                participant=participant,
+                category=SaeCategory.DEATH,
+                onset=died_on,
+                description=f"Death ({death.get_cause_display().lower()}), recorded on {today.isoformat()}.",
+                seriousness=Seriousness.DEATH,
+                relatedness="not_related",
+                expectedness="expected",
+                reported_by=by,
+                reported_on=today,
+            ),
+            by=by,
+            reason="opened by the death report; relatedness and expectedness to be reviewed",
+        )
+    return death
+
+
+def report_sae(actor: Actor, sae: SeriousAdverseEvent, *, by: User) -> SeriousAdverseEvent:
+    if not actor.can(Capability.REPORT_SAFETY):
+        raise PermissionDenied
+    if sae.onset > sae.reported_on:
+        raise ValidationError({"onset": "The date of onset is after the date reported"})
+    sae.reported_by = by
+    return record_creation(sae, by=by, reason="serious adverse event reported")
+
+
+def sign_off_sae(
+    actor: Actor, sae: SeriousAdverseEvent, changes: dict[str, object], *, by: User, on: dt.date, reason: str
+) -> SeriousAdverseEvent:
+    """The chief investigator's review: any corrected assessment, notes, and the sign-off."""
+    if not actor.can(Capability.REVIEW_SAE):
+        raise PermissionDenied
+    if sae.signed_off_on is not None:
+        raise ValidationError("This event has already been signed off")
+    return audited_update(sae, {**changes, "signed_off_by": by, "signed_off_on": on}, by=by, reason=reason)

@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from aftercrisis.accounts.decorators import acting, requires, staff_user
+from aftercrisis.accounts.policy import Capability
+from aftercrisis.config.trial import protocol
+from aftercrisis.outcomes.forms import (
+    DeathForm,
+    EpisodeForm,
+    ImportForm,
+    ReconcileForm,
+    SaeForm,
+    SaeReviewForm,
+)
+from aftercrisis.outcomes.imports import parse_csv, parse_fhir
+from aftercrisis.outcomes.models import SeriousAdverseEvent
+from aftercrisis.outcomes.selectors import episodes_of, overlaps_for, sae_scope, safety_listing
+from aftercrisis.outcomes.services import (
+    EpisodeDraft,
+    record_death,
+    record_episodes,
+    report_sae,
+    sign_off_sae,
+)
+from aftercrisis.outcomes.services import (
+    reconcile as reconcile_pair,
+)
+from aftercrisis.participants.selectors import participant_for
+
+
+def _settings() -> list[tuple[str, str]]:
+    return [(s.code, s.name) for s in protocol().outcomes.acute_care_settings]
+
+
+def _refused(form: object, exc: ValidationError) -> None:
+    for message in exc.messages:
+        form.add_error(None, message)  # type: ignore[attr-defined]
+
+
+@requires(Capability.RECORD_EPISODES)
+@require_http_methods(["GET", "POST"])
+def episodes(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = EpisodeForm(request.POST or None, settings=_settings())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        draft = EpisodeDraft(
+            participant,
+            data["setting"],
+            data["start"],
+            data["end"],
+            data["admission_type"],
+            data["source"],
+            "",
+            "form",
+        )
+        try:
+            record_episodes(actor, protocol(), [draft], by=staff_user(request), today=timezone.localdate())
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, "The episode was recorded.")
+            return redirect("outcomes:episodes", trial_id=trial_id)
+    names = dict(_settings())
+    return render(
+        request,
+        "outcomes/episodes.jinja",
+        {
+            "participant": participant,
+            "episodes": episodes_of(participant),
+            "form": form,
+            "setting_names": names,
+        },
+    )
+
+
+@requires(Capability.RECORD_EPISODES)
+@require_http_methods(["GET", "POST"])
+def import_episodes(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text, problems = "", ["file: not UTF-8 text"]
+        if not problems:
+            is_json = upload.name.lower().endswith(".json") or text.lstrip().startswith("{")
+            parsed = parse_fhir(actor, text) if is_json else parse_csv(actor, text, filename=upload.name)
+            try:
+                written = record_episodes(
+                    actor,
+                    protocol(),
+                    parsed.drafts,
+                    by=staff_user(request),
+                    today=timezone.localdate(),
+                    known_problems=parsed.problems,
+                )
+            except ValidationError as exc:
+                problems = exc.messages
+            else:
+                skipped = f"; {len(parsed.skipped)} resources were not episodes" if parsed.skipped else ""
+                messages.success(request, f"{len(written)} episodes were imported{skipped}.")
+                return redirect("outcomes:reconcile")
+    return render(request, "outcomes/import.jinja", {"form": form, "problems": problems})
+
+
+@requires(Capability.RECORD_EPISODES)
+@require_http_methods(["GET", "POST"])
+def reconcile(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    overlaps = overlaps_for(actor)
+    form = ReconcileForm(request.POST or None)
+    if request.method == "POST":
+        pair = {int(x) for x in request.POST.getlist("pair") if x.isdigit()}
+        chosen = next((o for o in overlaps if {o.first.pk, o.second.pk} == pair), None)
+        if chosen is None:
+            raise Http404("no such overlap")
+        if form.is_valid():
+            kept_pk = form.cleaned_data["kept"] or request.POST.get("keep")
+            kept = next((e for e in (chosen.first, chosen.second) if str(e.pk) == str(kept_pk)), None)
+            try:
+                reconcile_pair(
+                    chosen.first,
+                    chosen.second,
+                    form.cleaned_data["decision"],
+                    kept=kept,
+                    by=staff_user(request),
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                _refused(form, exc)
+            else:
+                messages.success(request, "The decision was recorded.")
+                return redirect("outcomes:reconcile")
+    return render(
+        request,
+        "outcomes/reconcile.jinja",
+        {"overlaps": overlaps, "form": form, "setting_names": dict(_settings())},
+    )
+
+
+@requires(Capability.REPORT_SAFETY)
+@require_http_methods(["GET", "POST"])
+def death(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = DeathForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_death(
+                actor,
+                participant,
+                died_on=form.cleaned_data["died_on"],
+                cause=form.cleaned_data["cause"],
+                by=staff_user(request),
+                today=timezone.localdate(),
+            )
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request, "The death was recorded and a serious adverse event report opened for review."
+            )
+            return redirect("outcomes:safety")
+    return render(request, "outcomes/death.jinja", {"participant": participant, "form": form})
+
+
+@requires(Capability.REPORT_SAFETY)
+@require_http_methods(["GET", "POST"])
+def sae_new(request: HttpRequest, trial_id: str) -> HttpResponse:
+    actor = acting(request)
+    participant = participant_for(actor, trial_id)
+    form = SaeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sae = SeriousAdverseEvent(
+            participant=participant, reported_on=timezone.localdate(), **form.cleaned_data
+        )
+        try:
+            report_sae(actor, sae, by=staff_user(request))
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, "The serious adverse event was reported.")
+            return redirect("outcomes:safety")
+    return render(request, "outcomes/sae_new.jinja", {"participant": participant, "form": form})
+
+
+@requires(Capability.VIEW_SAFETY)
+def safety(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    listing = safety_listing(actor)
+    return render(
+        request,
+        "outcomes/safety.jinja",
+        {
+            "listing": listing,
+            "arm_names": {a.code: a.name for a in protocol().arms} if listing.arms else {},
+            "can_review": actor.can(Capability.REVIEW_SAE),
+        },
+    )
+
+
+@requires(Capability.REVIEW_SAE)
+@require_http_methods(["GET", "POST"])
+def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = acting(request)
+    sae = sae_scope(actor).filter(pk=pk).first()
+    if sae is None:
+        raise Http404("no such event")
+    form = SaeReviewForm(
+        request.POST or None, initial={"relatedness": sae.relatedness, "expectedness": sae.expectedness}
+    )
+    if request.method == "POST" and form.is_valid() and sae.signed_off_on is None:
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            sign_off_sae(actor, sae, data, by=staff_user(request), on=timezone.localdate(), reason=reason)
+        except ValidationError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(request, "The event was signed off.")
+            return redirect("outcomes:safety")
+    return render(request, "outcomes/sae_review.jinja", {"sae": sae, "form": form})

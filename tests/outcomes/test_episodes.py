@@ -1,0 +1,345 @@
+"""Episode entry, CSV and FHIR imports (all-or-nothing), reconciliation, deaths and SAEs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from aftercrisis.accounts.roles import Role
+from aftercrisis.audit import history_of
+from aftercrisis.outcomes.derivation import Rules, derive
+from aftercrisis.outcomes.imports import (
+    ADMISSION_SYSTEM,
+    NHS_NUMBER_SYSTEM,
+    SETTING_SYSTEM,
+    TRIAL_ID_SYSTEM,
+    parse_csv,
+    parse_fhir,
+)
+from aftercrisis.outcomes.models import AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
+from aftercrisis.outcomes.selectors import histories, overlaps_for, safety_listing
+from aftercrisis.outcomes.services import EpisodeDraft, reconcile, record_death, record_episodes, sign_off_sae
+from aftercrisis.participants.models import Participant, Status
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture
+def two(allocation_lists, make_participant):
+    return make_participant("CAM", Status.RANDOMISED), make_participant("CAM", Status.RANDOMISED)
+
+
+def _import(actor, protocol, parsed, user):
+    assert parsed.problems == []
+    return record_episodes(actor, protocol, parsed.drafts, by=user, today=TODAY)
+
+
+def test_a_valid_csv_imports_every_row(two, actor_of, staff, core_protocol):
+    a, b = two
+    text = (
+        "trial_id,setting,start,end,admission_type\n"
+        f"{a.trial_id},inpatient_ward,2026-03-01,2026-03-20,detained\n"
+        f"{b.trial_id},crisis_house,2026-04-02,,\n"
+    )
+    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="records.csv")
+    written = _import(actor_of(Role.RESEARCHER), core_protocol, parsed, staff[Role.RESEARCHER])
+    assert [(e.participant, e.setting, e.end, e.admission_type, e.source_reference) for e in written] == [
+        (a, "inpatient_ward", dt.date(2026, 3, 20), "detained", "records.csv row 1"),
+        (b, "crisis_house", None, "", "records.csv row 2"),
+    ]
+
+
+def test_a_malformed_csv_changes_nothing_and_names_every_problem(
+    two, make_participant, actor_of, staff, core_protocol
+):
+    a, _ = two
+    elsewhere = make_participant("BRI")
+    text = (
+        "trial_id,setting,start,end,admission_type\n"
+        f"{a.trial_id},inpatient_ward,2026-03-01,2026-03-20,informal\n"
+        f"{a.trial_id},inpatient_ward,01/03/2026,2026-03-20,\n"
+        f"NOPE-1,crisis_house,2026-04-02,,\n"
+        f"{elsewhere.trial_id},crisis_house,2026-04-02,,\n"
+        f"{a.trial_id},crisis_house,2026-04-02,2026-04-09,sectioned\n"
+    )
+    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="records.csv")
+    assert parsed.problems == [
+        "row 2: start: '01/03/2026' is not a date (YYYY-MM-DD)",
+        "row 3: trial_id: no participant 'NOPE-1' at your sites",
+        f"row 4: trial_id: no participant '{elsewhere.trial_id}' at your sites",
+        "row 5: admission_type: 'sectioned' is not one of informal, detained",
+    ]
+    bad_values = (
+        "trial_id,setting,start,end,admission_type\n"
+        f"{a.trial_id},hospital,2026-03-01,2026-02-20,\n"
+        f"{a.trial_id},inpatient_ward,2030-01-01,,\n"
+    )
+    drafts = parse_csv(actor_of(Role.RESEARCHER), bad_values, filename="x.csv").drafts
+    with pytest.raises(ValidationError) as caught:
+        record_episodes(
+            actor_of(Role.RESEARCHER), core_protocol, drafts, by=staff[Role.RESEARCHER], today=TODAY
+        )
+    assert caught.value.messages == [
+        "row 1: setting: 'hospital' is not one of inpatient_ward, crisis_house, acute_day_unit, crt_reacceptance",
+        "row 1: end: the end date is before the start date",
+        "row 2: start: the start date is in the future",
+    ]
+    assert AcuteCareEpisode.objects.count() == 0
+
+
+def test_missing_csv_columns_are_named(actor_of):
+    parsed = parse_csv(actor_of(Role.RESEARCHER), "trial_id,begin\nX,2026-01-01\n", filename="x.csv")
+    assert parsed.problems == ["header: missing column(s) setting, start"]
+
+
+def _encounter(rid, subject, setting, start, end=None, status="finished", admission=None):
+    codings = [{"system": SETTING_SYSTEM, "code": setting}]
+    if admission:
+        codings.append({"system": ADMISSION_SYSTEM, "code": admission})
+    resource = {
+        "resourceType": "Encounter",
+        "id": rid,
+        "status": status,
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "type": [{"coding": codings[:1]}, *([{"coding": codings[1:]}] if admission else [])],
+        "subject": {"identifier": subject},
+        "period": {"start": start, **({"end": end} if end else {})},
+    }
+    return {"resource": resource}
+
+
+def _bundle(*entries):
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": list(entries)})
+
+
+def test_a_valid_fhir_bundle_creates_exactly_the_expected_episodes(two, actor_of, staff, core_protocol):
+    a, b = two
+    nhs = a.identity.nhs_number
+    episode_of_care = {
+        "resource": {
+            "resourceType": "EpisodeOfCare",
+            "id": "eoc-7",
+            "status": "finished",
+            "type": [{"coding": [{"system": SETTING_SYSTEM, "code": "crt_reacceptance"}]}],
+            "patient": {"identifier": {"system": TRIAL_ID_SYSTEM, "value": b.trial_id}},
+            "period": {"start": "2026-05-01", "end": "2026-05-29"},
+        }
+    }
+    text = _bundle(
+        _encounter(
+            "enc-1",
+            {"system": NHS_NUMBER_SYSTEM, "value": nhs},
+            "inpatient_ward",
+            "2026-02-03T14:00:00+00:00",
+            "2026-02-20T10:00:00+00:00",
+            admission="detained",
+        ),
+        _encounter(
+            "enc-2",
+            {"system": NHS_NUMBER_SYSTEM, "value": nhs},
+            "crisis_house",
+            "2026-06-01",
+            status="cancelled",
+        ),
+        episode_of_care,
+    )
+    parsed = parse_fhir(actor_of(Role.RESEARCHER), text)
+    assert parsed.skipped == ["entry 2 (Encounter/enc-2): status cancelled"]
+    _import(actor_of(Role.RESEARCHER), core_protocol, parsed, staff[Role.RESEARCHER])
+    rows = list(
+        AcuteCareEpisode.objects.order_by("pk").values_list(
+            "participant__trial_id", "setting", "start", "end", "admission_type", "source", "source_reference"
+        )
+    )
+    assert rows == [
+        (
+            a.trial_id,
+            "inpatient_ward",
+            dt.date(2026, 2, 3),
+            dt.date(2026, 2, 20),
+            "detained",
+            "import",
+            "Encounter/enc-1",
+        ),
+        (
+            b.trial_id,
+            "crt_reacceptance",
+            dt.date(2026, 5, 1),
+            dt.date(2026, 5, 29),
+            "",
+            "import",
+            "EpisodeOfCare/eoc-7",
+        ),
+    ]
+    # Importing the same resources again is refused as a whole.
+    again = parse_fhir(actor_of(Role.RESEARCHER), text)
+    with pytest.raises(ValidationError, match="Encounter/enc-1 has already been imported"):
+        record_episodes(
+            actor_of(Role.RESEARCHER), core_protocol, again.drafts, by=staff[Role.RESEARCHER], today=TODAY
+        )
+    assert AcuteCareEpisode.objects.count() == 2
+
+
+def test_an_invalid_fhir_bundle_changes_nothing_and_names_every_resource(two, actor_of, staff, core_protocol):
+    a, _ = two
+    nhs = {"system": NHS_NUMBER_SYSTEM, "value": a.identity.nhs_number}
+    text = _bundle(
+        _encounter("ok-1", nhs, "inpatient_ward", "2026-02-03", "2026-02-10"),
+        _encounter("bad-status", nhs, "inpatient_ward", "2026-02-03", status="almost-done"),
+        _encounter("no-setting", nhs, "ward_7", "2026-02-03"),
+        _encounter(
+            "stranger", {"system": NHS_NUMBER_SYSTEM, "value": "9999999999"}, "crisis_house", "2026-03-01"
+        ),
+        {"resource": {"resourceType": "Observation", "id": "obs-1"}},
+        _encounter("no-start", nhs, "crisis_house", None),
+    )
+    parsed = parse_fhir(actor_of(Role.RESEARCHER), text)
+    with pytest.raises(ValidationError) as caught:
+        record_episodes(
+            actor_of(Role.RESEARCHER),
+            core_protocol,
+            parsed.drafts,
+            by=staff[Role.RESEARCHER],
+            today=TODAY,
+            known_problems=parsed.problems,
+        )
+    joined = "\n".join(caught.value.messages)
+    assert "entry 2 (Encounter/bad-status): status: 'almost-done' is not a Encounter status" in joined
+    assert "entry 3 (Encounter/no-setting): setting: 'ward_7' is not one of" in joined
+    assert (
+        "entry 4 (Encounter/stranger): subject: no participant with identifier 9999999999 at your sites"
+        in joined
+    )
+    assert "entry 5 (Observation/obs-1): expected an Encounter or EpisodeOfCare resource" in joined
+    assert "entry 6 (Encounter/no-start): period.start: the start of the episode is missing" in joined
+    assert len(caught.value.messages) == 5 and "ok-1" not in joined
+    assert parse_fhir(actor_of(Role.RESEARCHER), "{not json").problems[0].startswith("bundle: not JSON")
+    assert parse_fhir(actor_of(Role.RESEARCHER), '{"resourceType": "Patient"}').problems == [
+        "bundle: resourceType is not Bundle"
+    ]
+    assert AcuteCareEpisode.objects.count() == 0
+
+
+def test_overlaps_from_different_sources_are_reconciled_with_an_audited_decision(
+    two, actor_of, staff, core_protocol
+):
+    a, b = two
+    researcher, user = actor_of(Role.RESEARCHER), staff[Role.RESEARCHER]
+
+    def draft(p, start, end, source):
+        return EpisodeDraft(p, "inpatient_ward", start, end, "", source, "", "form")
+
+    records, reported, _later, _other = record_episodes(
+        researcher,
+        core_protocol,
+        [
+            draft(a, dt.date(2026, 3, 1), dt.date(2026, 3, 20), "clinical_records"),
+            draft(a, dt.date(2026, 3, 2), dt.date(2026, 3, 19), "self_report"),
+            draft(a, dt.date(2026, 8, 1), dt.date(2026, 8, 5), "self_report"),
+            draft(b, dt.date(2026, 3, 1), dt.date(2026, 3, 20), "self_report"),
+        ],
+        by=user,
+        today=TODAY,
+    )
+    overlaps = overlaps_for(researcher)
+    assert [(o.first, o.second) for o in overlaps] == [(records, reported)]
+    with pytest.raises(ValidationError):
+        reconcile(records, reported, "same", kept=records, by=user, reason=" ")
+    decision = reconcile(
+        records, reported, "same", kept=records, by=user, reason="same ward stay, dates from records"
+    )
+    reported.refresh_from_db()
+    assert reported.superseded_by == records and decision.kept == records
+    assert (
+        history_of(reported)[0]["reason"]
+        == f"same episode as {records.pk}: same ward stay, dates from records"
+    )
+    assert overlaps_for(researcher) == []
+    assert EpisodeReconciliation.objects.count() == 1
+    # The superseded record no longer feeds the derivation.
+    (history,) = list(histories(Participant.objects.filter(pk=a.pk)))
+    assert [(e.start, e.end) for e in history.episodes] == [
+        (dt.date(2026, 3, 1), dt.date(2026, 3, 20)),
+        (dt.date(2026, 8, 1), dt.date(2026, 8, 5)),
+    ]
+
+
+def test_a_death_feeds_censoring_and_opens_an_sae_for_the_chief_investigator(
+    two, actor_of, staff, core_protocol
+):
+    a, _ = two
+    researcher = actor_of(Role.RESEARCHER)
+    died_on = a.allocation.randomised_on + dt.timedelta(days=100)
+    record_death(researcher, a, died_on=died_on, cause="suicide", by=staff[Role.RESEARCHER], today=TODAY)
+    with pytest.raises(ValidationError, match="already recorded"):
+        record_death(researcher, a, died_on=died_on, cause="suicide", by=staff[Role.RESEARCHER], today=TODAY)
+    (history,) = histories(Participant.objects.filter(pk=a.pk))
+    rules = Rules(365, frozenset(core_protocol.setting_codes), frozenset({"inpatient_ward", "crisis_house"}))
+    outcome = derive(history, rules)
+    assert (outcome.died_1y, outcome.days_to_readmission, outcome.readmitted_1y) == (1, 100, 0)
+    sae = SeriousAdverseEvent.objects.get(participant=a)
+    assert (sae.category, sae.seriousness, sae.signed_off_on) == ("death", "death", None)
+    chief = actor_of(Role.CHIEF_INVESTIGATOR)
+    with pytest.raises(PermissionDenied):
+        sign_off_sae(researcher, sae, {}, by=staff[Role.RESEARCHER], on=TODAY, reason="ok")
+    sign_off_sae(
+        chief,
+        sae,
+        {"relatedness": "unlikely"},
+        by=staff[Role.CHIEF_INVESTIGATOR],
+        on=TODAY,
+        reason="reviewed",
+    )
+    sae.refresh_from_db()
+    assert (sae.relatedness, sae.signed_off_on, sae.signed_off_by) == (
+        "unlikely",
+        TODAY,
+        staff[Role.CHIEF_INVESTIGATOR],
+    )
+    with pytest.raises(ValidationError, match="already been signed off"):
+        sign_off_sae(chief, sae, {}, by=staff[Role.CHIEF_INVESTIGATOR], on=TODAY, reason="again")
+
+
+def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(two, actor_of, staff):
+    a, b = two
+    for p in (a, b):
+        record_death(
+            actor_of(Role.RESEARCHER),
+            p,
+            died_on=TODAY,
+            cause="natural",
+            by=staff[Role.RESEARCHER],
+            today=TODAY,
+        )
+    for role in (Role.RESEARCHER, Role.CHIEF_INVESTIGATOR):
+        listing = safety_listing(actor_of(role))
+        assert (len(listing.events), listing.arms, listing.by_arm) == (2, None, None)
+    manager = safety_listing(actor_of(Role.TRIAL_MANAGER))
+    arms = sorted([a.allocation.arm, b.allocation.arm])
+    assert sorted(manager.arms.values()) == arms and sum(manager.by_arm.values()) == 2
+
+
+def test_safety_page_shows_no_arm_to_masked_roles(client, two, actor_of, staff, core_protocol):
+    a, b = two
+    for p in (a, b):
+        record_death(
+            actor_of(Role.RESEARCHER),
+            p,
+            died_on=TODAY,
+            cause="natural",
+            by=staff[Role.RESEARCHER],
+            today=TODAY,
+        )
+    names = [arm.name for arm in core_protocol.arms] + core_protocol.arm_codes
+    for role in (Role.RESEARCHER, Role.CHIEF_INVESTIGATOR):
+        client.force_login(staff[role])
+        page = client.get("/outcomes/safety/").content.decode()
+        assert "pooled across the trial" in page
+        assert not any(name in page for name in names), role
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    page = client.get("/outcomes/safety/").content.decode()
+    assert any(arm.name in page for arm in core_protocol.arms)
