@@ -11,7 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "protocols" / "core.yaml"
 PASSWORD = "a-long-test-password-1"
-DEMO_TODAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +40,7 @@ def staff(sites):
         Role.RESEARCHER: cam,
         Role.PEER_SUPPORT_WORKER: cam,
         Role.REFERRER: cam,
+        Role.CHIEF_INVESTIGATOR: None,
     }
     return {
         role: create_staff(
@@ -77,12 +77,13 @@ def fresh_nhs_number() -> str:
 
 
 @pytest.fixture
-def make_participant(sites, staff) -> Callable[..., object]:
+def make_participant(sites, staff, core_protocol) -> Callable[..., object]:
     """A participant through the services, taken as far along the lifecycle as asked."""
     from aftercrisis.accounts.roles import Role
     from aftercrisis.accounts.selectors import actor_for
+    from aftercrisis.demo.recruitment import baseline, consent, screen
     from aftercrisis.participants.models import Status
-    from aftercrisis.participants.services import move_to, register_participant
+    from aftercrisis.participants.services import register_participant
     from aftercrisis.randomisation.services import randomise
 
     manager = staff[Role.TRIAL_MANAGER]
@@ -105,9 +106,10 @@ def make_participant(sites, staff) -> Callable[..., object]:
         )
         stage = [Status.REFERRED, Status.SCREENED, Status.CONSENTED, Status.RANDOMISED].index(status)
         if stage >= 1:
-            move_to(participant, Status.SCREENED, by=researcher, reason="screened")
+            screen(participant, core_protocol, researcher, on)
         if stage >= 2:
-            move_to(participant, Status.CONSENTED, by=researcher, reason="consented")
+            consent(participant, core_protocol, researcher, on)
+            baseline(participant, researcher, on)
         if stage >= 3:
             randomise(actor_for(manager, Role.TRIAL_MANAGER), participant, by=manager, on=on)
         return participant
@@ -122,7 +124,8 @@ def allocation_lists(sites, core_protocol):
     generate_allocation_lists(core_protocol, length_per_site=40, seed=12345)
 
 
-DEMO_TODAY = dt.date(2026, 11, 2)
+# The demo is placed in time relative to today, as the pages are.
+DEMO_TODAY = dt.date.today()
 
 
 @pytest.fixture

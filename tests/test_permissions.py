@@ -29,35 +29,81 @@ ROLES = [
     Role.PEER_SUPPORT_WORKER,
     Role.STATISTICIAN,
     Role.REFERRER,
+    Role.CHIEF_INVESTIGATOR,
 ]
 
 
-def row(anonymous, manager, researcher, psw, statistician, referrer):
-    return dict(zip(ROLES, [anonymous, manager, researcher, psw, statistician, referrer], strict=True))
+def row(anonymous, manager, researcher, psw, statistician, referrer, chief):
+    return dict(zip(ROLES, [anonymous, manager, researcher, psw, statistician, referrer, chief], strict=True))
 
 
 # GET outcome for each role; None is a visitor who has not signed in.
-#                                    anonymous  manager    researcher psw        statistician referrer
+#                                    anonymous  manager    researcher psw        statistician referrer  chief investigator
 MATRIX = {
-    "home":                      row(LOGIN,     ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "favicon":                   row(ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "accounts:login":            row(OK,        ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "accounts:logout":           row(LOGIN,     OK,        OK,        OK,        OK,        OK),
-    "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK),
-    "accounts:two_factor":       row(LOGIN,     OK,        OK,        OK,        OK,        OK),
-    "sites":                     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:list":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:detail":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:edit":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:edit_identity": row(LOGIN,    OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:history":      row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "participants:randomise":    row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "recruitment:by_site":       row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "recruitment:referrals":     row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
-    "followup:worklist":         row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "intervention:caseload":     row(LOGIN,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
-    "reporting:index":           row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
-    "reporting:export":          row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
+    "home":                      row(LOGIN,     ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
+    "favicon":                   row(ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
+    "accounts:login":            row(OK,        ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
+    "accounts:logout":           row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
+    "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
+    "accounts:two_factor":       row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
+    "sites":                     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:list":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:detail":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:edit":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:edit_identity": row(LOGIN,    OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:history":      row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:randomise":    row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:by_site":       row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:referrals":     row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, OK, FORBIDDEN),
+    "recruitment:screening_log": row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:screen":        row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:consent":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:decline":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "recruitment:withdraw":      row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "randomisation:backup":      row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "randomisation:correct":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "randomisation:export_list": row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "randomisation:unblinding":  row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "randomisation:my_unblinding": row(LOGIN,   FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
+    "randomisation:unblinding_request": row(LOGIN, FORBIDDEN, OK,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
+    "followup:worklist":         row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "intervention:caseload":     row(LOGIN,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "intervention:participant":  row(LOGIN,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "intervention:new_session":  row(LOGIN,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "intervention:new_contact_attempt": row(LOGIN, FORBIDDEN, FORBIDDEN, OK,     FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:dispatch":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:queue_post":   row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:print_batch":  row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:posted":       row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:participant_dispatch": row(LOGIN, OK,    FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:supervision":  row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:fidelity":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:fidelity_csv": row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:blank_pdf":        row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:participant_pdf":  row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:issue_link":       row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    # A participant's own workbook opens only in a session started by a link and its code.
+    "workbook:open":             row(OK,        OK,        OK,        OK,        OK,        OK,        OK),
+    "workbook:mine":             row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:section":          row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:my_pdf":           row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reporting:index":           row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:export":          row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:lock":            row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reporting:trial_report":    row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:snapshot":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:analysis_dataset": row(LOGIN,    OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "followup:visit":            row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "followup:questionnaire":    row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "followup:my_questionnaires": row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "followup:open_questionnaires": row(OK,     OK,        OK,        OK,        OK,        OK,        OK),
+    "outcomes:episodes":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:import":           row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:reconcile":        row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:death":            row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:sae_new":          row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:safety":           row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "outcomes:sae_review":       row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
 }  # fmt: skip
 
 
@@ -99,6 +145,15 @@ def sample(allocation_lists, make_participant, staff):
     return participant
 
 
+def _blinded_snapshot(staff):
+    from aftercrisis.reporting.models import ReportSnapshot
+
+    return ReportSnapshot.objects.create(
+        produced_by=staff[Role.STATISTICIAN], blinded=True, database_locked=False, dataset_sha256="0" * 64,
+        protocol_version="1.0", software_version="test", participants=0, html="<p>A vs B</p>", results={},
+    )  # fmt: skip
+
+
 def _outcome(response) -> str:
     if response.status_code == 200:
         return OK
@@ -109,9 +164,43 @@ def _outcome(response) -> str:
     )
 
 
+def _followup_kwargs(name, pattern, sample, staff) -> dict:
+    """A visit, an instrument, a link token and a serious adverse event, for the routes that take them."""
+    kwargs: dict = {}
+    if name.startswith("followup:"):
+        values = {"visit": "m4", "instrument": "qpr15", "token": "x" * 43}
+        kwargs.update({k: v for k, v in values.items() if f"<str:{k}>" in pattern})
+    if name.startswith("outcomes:") and "<int:pk>" in pattern:
+        from aftercrisis.outcomes.models import SeriousAdverseEvent
+
+        sae = SeriousAdverseEvent.objects.create(
+            participant=sample,
+            category="self_harm",
+            onset=sample.referred_on,
+            description="example",
+            seriousness="hospitalisation",
+            relatedness="not_related",
+            expectedness="expected",
+            reported_by=staff[Role.RESEARCHER],
+            reported_on=sample.referred_on,
+        )
+        kwargs["pk"] = sae.pk
+    return kwargs
+
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_route_outcome_for_every_role(client, staff, sample, name):
     kwargs = {"trial_id": sample.trial_id} if "<str:trial_id>" in _routes()[name] else {}
+    kwargs.update(_followup_kwargs(name, _routes()[name], sample, staff))
+    if name == "reporting:snapshot":
+        kwargs.update(pk=_blinded_snapshot(staff).pk, kind="html")
+    kwargs.update(
+        {
+            k: v
+            for k, v in {"token": "x" * 43, "section": "goals"}.items()
+            if name.startswith("workbook:") and f"<str:{k}>" in _routes()[name]
+        }
+    )
     url = reverse(name, kwargs=kwargs)
     seen = {}
     for role in ROLES:

@@ -13,9 +13,11 @@ from tests.conftest import fresh_nhs_number
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.selectors import actor_for
+from aftercrisis.config.trial import protocol
+from aftercrisis.demo.recruitment import enrol
 from aftercrisis.intervention.services import assign_least_loaded_worker
-from aftercrisis.participants.models import Participant, Status
-from aftercrisis.participants.services import move_to, register_participant
+from aftercrisis.participants.models import Participant
+from aftercrisis.participants.services import register_participant
 from aftercrisis.randomisation.services import randomise
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +29,17 @@ PAGES = {
         "/participants/?site=CAM&status=randomised",
         "/reports/",
         "/sites/",
+        "/peer-support/dispatch/",
+        "/peer-support/supervision/",
+        "/peer-support/fidelity/",
+        "/recruitment/screening-log/",
+        "/randomisation/unblinding/",
     ],
-    "researcher1": ["/worklist/", "/participants/"],
+    "researcher1": ["/worklist/", "/participants/", "/outcomes/safety/", "/outcomes/episodes/reconcile/"],
+    "chief": ["/outcomes/safety/"],
     "psw.cam": ["/caseload/"],
     "statistician": ["/reports/", "/reports/research-export.csv"],
-    "referrer.cam": ["/recruitment/referrals/"],
+    "referrer.cam": ["/recruitment/referrals/", "/randomisation/unblinding/mine/"],
 }
 
 
@@ -66,8 +74,7 @@ def _grow(count: int) -> None:
                 "date_of_birth": dt.date(1980, 1, 1),
             },
         )
-        move_to(p, Status.SCREENED, by=researcher, reason="screened")
-        move_to(p, Status.CONSENTED, by=researcher, reason="consented")
+        enrol(p, protocol(), researcher, on)
         if randomise(actor, p, by=manager, on=on).arm == "intervention":
             assign_least_loaded_worker(p, by=manager, on=on)
 

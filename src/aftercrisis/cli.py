@@ -15,7 +15,9 @@ COMMAND_MODULES = [
     "aftercrisis.design.cli",
     "aftercrisis.config.cli",
     "aftercrisis.demo.cli",
+    "aftercrisis.followup.cli",
     "aftercrisis.analysis.cli",
+    "aftercrisis.randomisation.cli",
 ]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.participants.models import Participant
 from aftercrisis.participants.services import update_research_data
 from aftercrisis.reporting.lock import DatabaseLocked, is_locked
 from aftercrisis.reporting.models import DatabaseLockEvent, LockAction
@@ -23,3 +24,41 @@ def test_a_locked_database_refuses_changes_until_unlocked(make_participant, staf
     update_research_data(participant, {"prior_admissions": 2}, by=manager, reason="late correction")
     participant.refresh_from_db()
     assert participant.prior_admissions == 2
+
+
+def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded(
+    client, staff, make_participant, allocation_lists
+):
+    from aftercrisis.participants.models import Status
+
+    make_participant("CAM", Status.RANDOMISED)
+    client.force_login(staff[Role.STATISTICIAN])
+    before = b"".join(client.get("/reports/research-export.csv").streaming_content).decode()
+    assert "arm" not in before.splitlines()[0].split(",")
+
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    refused = client.post("/reports/lock/", {"reason": " "})
+    assert refused.status_code == 200 and b"Enter reason" in refused.content
+    assert not is_locked()
+    client.post("/reports/lock/", {"reason": "all queries resolved"})
+    assert is_locked()
+    event = DatabaseLockEvent.objects.get()
+    assert (event.action, event.by, event.reason) == (
+        LockAction.LOCKED,
+        staff[Role.TRIAL_MANAGER],
+        "all queries resolved",
+    )
+
+    client.force_login(staff[Role.STATISTICIAN])
+    after = b"".join(client.get("/reports/research-export.csv").streaming_content).decode()
+    assert after.splitlines()[0].split(",")[-1] == "arm"
+    assert after.splitlines()[1].split(",")[-1] in ("intervention", "control")
+
+    client.force_login(staff[Role.RESEARCHER])  # masked roles stay masked after lock
+    participant = Participant.objects.get()
+    page = client.get(f"/participants/{participant.trial_id}/").content.decode()
+    assert "Allocation" not in page and "intervention" not in page
+
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    client.post("/reports/lock/", {"reason": "query from the data monitoring committee"})
+    assert not is_locked()

@@ -29,6 +29,22 @@ class Capability(enum.Enum):
     VIEW_REPORTS = "see trial reports"
     RESEARCH_EXPORT = "download the pseudonymous research export"
     REFER = "refer people leaving the crisis team"
+    LOCK_DATABASE = "lock and unlock the trial database"
+    PRODUCE_REPORT = "produce the trial report (blinded until database lock)"
+    RECORD_EPISODES = "record and import acute-care episodes"
+    ENTER_QUESTIONNAIRES = "enter follow-up questionnaires and contact attempts"
+    REPORT_SAFETY = "report deaths and serious adverse events"
+    VIEW_SAFETY = "see serious adverse event listings"
+    REVIEW_SAE = "review and sign off serious adverse events"
+    RECORD_SESSIONS = "record own caseload's peer support sessions and contacts"
+    VIEW_WORKBOOK = "see and print a participant's workbook"
+    ISSUE_WORKBOOK_LINK = "send a participant a link to their workbook"
+    MANAGE_DISPATCH = "send the workbook to participants and print postal batches"
+    RECORD_SUPERVISION = "record and see peer support workers' supervision"
+    VIEW_FIDELITY = "see peer support fidelity and uptake"
+    EXPORT_ALLOCATION_LIST = "export the concealed allocation lists"
+    REQUEST_UNBLINDING = "request emergency unblinding"
+    APPROVE_UNBLINDING = "decide emergency unblinding requests"
 
 
 C = Capability
@@ -44,26 +60,59 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             C.EDIT_IDENTITY,
             C.VIEW_AUDIT,
             C.RANDOMISE,
+            C.APPROVE_UNBLINDING,
             C.VIEW_ALL_ALLOCATIONS,
             C.VIEW_REPORTS,
             C.RESEARCH_EXPORT,
+            C.LOCK_DATABASE,
+            C.PRODUCE_REPORT,
+            C.VIEW_WORKBOOK,
+            C.ISSUE_WORKBOOK_LINK,
+            C.MANAGE_DISPATCH,
+            C.RECORD_SUPERVISION,
+            C.VIEW_FIDELITY,
+            C.RECORD_EPISODES,
+            C.REPORT_SAFETY,
+            C.VIEW_SAFETY,
         }
     ),
     Role.RESEARCHER: frozenset(
-        {C.VIEW_PARTICIPANTS, C.EDIT_PARTICIPANTS, C.VIEW_IDENTITY, C.EDIT_IDENTITY, C.VIEW_WORKLIST}
+        {
+            C.VIEW_PARTICIPANTS,
+            C.EDIT_PARTICIPANTS,
+            C.VIEW_IDENTITY,
+            C.EDIT_IDENTITY,
+            C.VIEW_WORKLIST,
+            C.REQUEST_UNBLINDING,
+            C.REFER,  # researchers also refer people they find on the crisis team's caseload
+            C.RECORD_EPISODES,
+            C.ENTER_QUESTIONNAIRES,
+            C.REPORT_SAFETY,
+            C.VIEW_SAFETY,
+        }
     ),
     # A peer support worker sees only their own caseload, which is the intervention arm.
-    Role.PEER_SUPPORT_WORKER: frozenset({C.VIEW_CASELOAD, C.VIEW_IDENTITY}),
+    Role.PEER_SUPPORT_WORKER: frozenset(
+        {C.VIEW_CASELOAD, C.VIEW_IDENTITY, C.RECORD_SESSIONS, C.VIEW_WORKBOOK, C.ISSUE_WORKBOOK_LINK}
+    ),
     # Blinded until database lock: pooled reports and the export without the arm.
-    Role.STATISTICIAN: frozenset({C.VIEW_REPORTS, C.RESEARCH_EXPORT}),
-    Role.REFERRER: frozenset({C.REFER, C.VIEW_IDENTITY}),
+    # The list export is the one exception: the trial statistician holds the concealed lists.
+    Role.STATISTICIAN: frozenset(
+        {C.VIEW_REPORTS, C.RESEARCH_EXPORT, C.PRODUCE_REPORT, C.EXPORT_ALLOCATION_LIST}
+    ),
+    Role.REFERRER: frozenset({C.REFER, C.VIEW_IDENTITY, C.REQUEST_UNBLINDING}),
+    # Masked: reviews and signs off SAEs from the pooled listing.
+    Role.CHIEF_INVESTIGATOR: frozenset({C.VIEW_SAFETY, C.REVIEW_SAE}),
 }
 
 # Roles that may learn an arm. Under production settings they must sign in with two factors.
 UNBLINDED_ROLES = frozenset({Role.TRIAL_MANAGER, Role.PEER_SUPPORT_WORKER})
 
+# Roles that learn the arms once the database is locked for analysis.
+UNBLINDED_AFTER_LOCK = frozenset({Role.STATISTICIAN})
+
 # Roles scoped by default to the whole trial rather than to sites.
-TRIAL_WIDE_ROLES = frozenset({Role.TRIAL_MANAGER, Role.STATISTICIAN})
+TRIAL_WIDE_ROLES = frozenset({Role.TRIAL_MANAGER, Role.STATISTICIAN, Role.CHIEF_INVESTIGATOR})
 
 HOME_PAGES: dict[Role, str] = {
     Role.TRIAL_MANAGER: "recruitment:by_site",
@@ -71,6 +120,7 @@ HOME_PAGES: dict[Role, str] = {
     Role.PEER_SUPPORT_WORKER: "intervention:caseload",
     Role.STATISTICIAN: "reporting:index",
     Role.REFERRER: "recruitment:referrals",
+    Role.CHIEF_INVESTIGATOR: "outcomes:safety",
 }
 
 

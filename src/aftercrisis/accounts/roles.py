@@ -9,3 +9,4 @@ class Role(models.TextChoices):
     PEER_SUPPORT_WORKER = "peer_support_worker", "Peer support worker"
     STATISTICIAN = "statistician", "Statistician"
     REFERRER = "referrer", "Referrer"
+    CHIEF_INVESTIGATOR = "chief_investigator", "Chief investigator"

@@ -184,3 +184,17 @@ def load_dataset(path: Path, *, sites: Iterable[str] | None = None) -> pd.DataFr
     if problems:
         raise DatasetError(problems)
     return typed(raw)
+
+
+def from_frame(frame: pd.DataFrame, *, sites: Iterable[str] | None = None) -> tuple[pd.DataFrame, str]:
+    """Validate and type a dataset built in memory (from the trial database, say).
+
+    Returns the typed dataset and the SHA-256 of its CSV form, which is what an export of it
+    would hold, so a report from live data is stamped like one from a file.
+    """
+    raw = frame.apply(_as_text)
+    problems = validate(raw, sites=sites)
+    if problems:
+        raise DatasetError(problems)
+    digest = hashlib.sha256(raw.to_csv(index=False).encode("utf-8")).hexdigest()
+    return typed(raw), digest

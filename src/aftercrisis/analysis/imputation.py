@@ -98,6 +98,11 @@ def _predictors(frame: pd.DataFrame, target: str, kinds: Mapping[str, ColumnKind
     return x[:, keep]
 
 
+# Newton's method converges in a handful of steps when the likelihood has a maximum; a fit still
+# moving after this many is separated, and the draw falls back to the observed frequencies.
+MAX_NEWTON_STEPS = 35
+
+
 def _draw_normal(mean: np.ndarray, cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cov = (cov + cov.T) / 2
     return rng.multivariate_normal(mean, cov, method="eigh")
@@ -108,7 +113,9 @@ def _impute_binary(x: np.ndarray, y: np.ndarray, miss: np.ndarray, rng: np.rando
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sm.Logit(y[obs], x[obs]).fit(disp=False, maxiter=100)
+            fit = sm.Logit(y[obs], x[obs]).fit(disp=False, maxiter=MAX_NEWTON_STEPS)
+        if not fit.mle_retvals["converged"]:
+            raise ValueError("no convergence: (quasi-)separation")
         beta = _draw_normal(np.asarray(fit.params), np.asarray(fit.cov_params()), rng)
         prob = 1 / (1 + np.exp(-(x[miss] @ beta)))
     except (np.linalg.LinAlgError, ValueError, sm.tools.sm_exceptions.PerfectSeparationError):
@@ -126,7 +133,9 @@ def _impute_categorical(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sm.MNLogit(codes, x[obs]).fit(disp=False, maxiter=200)
+            fit = sm.MNLogit(codes, x[obs]).fit(disp=False, maxiter=MAX_NEWTON_STEPS)
+        if not fit.mle_retvals["converged"]:
+            raise ValueError("no convergence: (quasi-)separation")
         params = np.asarray(fit.params)  # predictors x (levels - 1)
         flat = _draw_normal(params.ravel(order="F"), np.asarray(fit.cov_params()), rng)
         beta = flat.reshape(params.shape, order="F")

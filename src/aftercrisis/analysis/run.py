@@ -22,7 +22,7 @@ from aftercrisis.analysis import effects, figures, survival
 from aftercrisis.analysis.baseline import baseline_table
 from aftercrisis.analysis.blinding import ArmLabels
 from aftercrisis.analysis.cace import cace
-from aftercrisis.analysis.consort import consort_figure, disposition_from_dataset
+from aftercrisis.analysis.consort import Disposition, consort_figure, disposition_from_dataset
 from aftercrisis.analysis.imputation import ColumnKind, mice, rubin
 from aftercrisis.analysis.safety import sae_table
 from aftercrisis.analysis.subgroups import SubgroupResult, subgroup_analysis
@@ -225,10 +225,15 @@ def run_plan(
     *,
     saes: pd.DataFrame | None = None,
     enrolment: Mapping[str, Any] | None = None,
+    disposition: Disposition | None = None,
     step: Callable[[str], None] | None = None,
     imputation_progress: Callable[[int], None] | None = None,
 ) -> Outputs:
-    """Run the whole plan on a validated, typed dataset."""
+    """Run the whole plan on a validated, typed dataset.
+
+    The CONSORT flow is counted from the dataset and `enrolment`, unless the caller, who may
+    know more (reasons for loss to follow-up, say), gives the whole `disposition`.
+    """
     missing = _missing_columns(frame, plan)
     if missing:
         raise ValueError(f"the protocol's analysis uses columns not in the dataset: {', '.join(missing)}")
@@ -308,7 +313,7 @@ def run_plan(
             labels.reference: int((arm_of == 0).sum()),
         }
     tell("CONSORT")
-    disposition = disposition_from_dataset(
+    disposition = disposition or disposition_from_dataset(
         frame,
         labels,
         outcome=plan.primary.outcome,

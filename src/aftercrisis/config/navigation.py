@@ -18,9 +18,14 @@ class NavItem:
 MENU = [
     (Capability.VIEW_RECRUITMENT, "recruitment:by_site", "Recruitment"),
     (Capability.REFER, "recruitment:referrals", "Referrals"),
+    (Capability.VIEW_PARTICIPANTS, "recruitment:screening_log", "Screening log"),
+    (Capability.APPROVE_UNBLINDING, "randomisation:unblinding", "Unblinding"),
+    (Capability.REQUEST_UNBLINDING, "randomisation:my_unblinding", "Unblinding requests"),
     (Capability.VIEW_WORKLIST, "followup:worklist", "Worklist"),
+    (Capability.VIEW_SAFETY, "outcomes:safety", "Safety"),
     (Capability.VIEW_CASELOAD, "intervention:caseload", "Caseload"),
     (Capability.VIEW_PARTICIPANTS, "participants:list", "Participants"),
+    (Capability.VIEW_FIDELITY, "peer_support:fidelity", "Peer support"),
     (Capability.VIEW_REPORTS, "reporting:index", "Reports"),
     (Capability.VIEW_SITES, "sites", "Sites and staff"),
 ]

@@ -10,8 +10,12 @@ urlpatterns = [
     path("account/", include("aftercrisis.accounts.urls")),
     path("participants/", include("aftercrisis.participants.urls")),
     path("recruitment/", include("aftercrisis.recruitment.urls")),
+    path("randomisation/", include("aftercrisis.randomisation.urls")),
     path("worklist/", include("aftercrisis.followup.urls")),
+    path("outcomes/", include("aftercrisis.outcomes.urls")),
     path("caseload/", include("aftercrisis.intervention.urls")),
+    path("peer-support/", include("aftercrisis.intervention.manage_urls")),
+    path("workbook/", include("aftercrisis.workbook.urls")),
     path("reports/", include("aftercrisis.reporting.urls")),
     path("sites/", sites, name="sites"),
 ]

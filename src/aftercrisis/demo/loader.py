@@ -21,13 +21,15 @@ from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.services import create_staff, sync_sites
 from aftercrisis.audit import record_creation
 from aftercrisis.demo.people import TestNhsNumbers, identity
+from aftercrisis.demo.recruitment import baseline, consent, researcher_actor, screen
 from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_trial
 from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.intervention.services import assign_least_loaded_worker
-from aftercrisis.participants.models import Participant, Status
+from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
 from aftercrisis.participants.services import move_to, register_participant
+from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
 from aftercrisis.randomisation.services import load_allocation_list, randomise
@@ -65,6 +67,7 @@ def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str
 
     add("manager", "Morgan", "Ellis", Role.TRIAL_MANAGER, [None])
     add("statistician", "Sam", "Okoye", Role.STATISTICIAN, [None])
+    add("chief", "Cora", "Ibbotson", Role.CHIEF_INVESTIGATOR, [None])
     researcher_names = [("Rachel", "Ng"), ("Ravi", "Desai"), ("Ruth", "Adams")]
     for i, (first, last) in enumerate(researcher_names):
         add(f"researcher{i + 1}", first, last, Role.RESEARCHER, sites[2 * i : 2 * i + 2])
@@ -95,7 +98,7 @@ def _simulate(protocol: Protocol, today: dt.date, seed: int, size: int | None) -
     span = protocol.trial.recruitment_end - protocol.trial.recruitment_start
     end = today - dt.timedelta(days=RECRUITMENT_ENDED_DAYS_AGO)
     config = TrialConfig(
-        **({"n": size} if size else {}),
+        n=size or TrialConfig.n,
         sites=tuple(
             SimulatedSite(s.code, w)
             for s, w in zip(protocol.sites, (1.3, 1.1, 1.0, 0.9, 1.0, 0.7), strict=True)
@@ -150,7 +153,7 @@ def load_demo(
     randomised: dict[int, Participant] = {}
     for done, row in enumerate(people.itertuples(index=False), start=1):
         with transaction.atomic():
-            randomised[int(row.participant)] = _randomised_participant(
+            randomised[int(row.participant)] = _randomised_participant(  # type: ignore[arg-type]
                 row, protocol, sites, users, actor, rng, numbers, today
             )
         if progress:
@@ -207,8 +210,9 @@ def _randomised_participant(
             "age_at_entry": int(r.age),  # type: ignore[attr-defined]
         },
     )
-    move_to(participant, Status.SCREENED, by=researcher, reason="screened: eligible on every criterion")
-    move_to(participant, Status.CONSENTED, by=researcher, reason="consent taken")
+    screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
+    consent(participant, protocol, researcher, randomised_on, optional=rng.random() < 0.9)
+    baseline(participant, researcher, randomised_on)
     allocation = randomise(actor, participant, by=manager, on=randomised_on)
     if allocation.arm == protocol.intervention.arm:
         assign_least_loaded_worker(participant, by=manager, on=randomised_on)
@@ -251,8 +255,13 @@ def _randomised_participant(
                 reason="follow-up visit",
             )
     if withdrew:
-        move_to(
-            participant, Status.WITHDRAWN, by=researcher, reason="withdrew from all further data collection"
+        withdraw(
+            researcher_actor(researcher),
+            participant,
+            level=WithdrawalLevel.ALL_DATA,
+            on=review_end,
+            reason="no longer wishes to take part",
+            by=researcher,
         )
     elif all(w.closes < today for w in follow_up_windows(protocol, randomised_on)):
         move_to(participant, Status.COMPLETED, by=researcher, reason="follow-up complete")
@@ -299,22 +308,38 @@ def _pipeline(
                     identity=identity(
                         rng, numbers, sex=sex, age=rng.randrange(19, 70), on=referred_on, site=site.code
                     ),
-                    research={"sex": sex, "prior_admissions": rng.randrange(0, 4)},
+                    research={
+                        "sex": sex,
+                        "prior_admissions": rng.randrange(0, 4),
+                        "ethnicity": rng.choice(
+                            ["white", "white", "white", "black", "asian", "mixed", "other"]
+                        ),
+                    },
                 )
+                on = referred_on + dt.timedelta(days=rng.randrange(2, 10))
                 if status != Status.REFERRED:
-                    move_to(
-                        participant,
-                        Status.SCREENED,
-                        by=researcher,
-                        reason="screened: eligible on every criterion",
-                    )
+                    screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
                 if status in (Status.CONSENTED, Status.RANDOMISED):
-                    move_to(participant, Status.CONSENTED, by=researcher, reason="consent taken")
+                    consent(participant, protocol, researcher, min(on, today))
+                if status in (Status.CONSENTED, Status.RANDOMISED):
+                    baseline(participant, researcher, min(on, today))
                 if status == Status.RANDOMISED:
-                    on = referred_on + dt.timedelta(days=rng.randrange(2, 10))
                     allocation = randomise(actor, participant, by=users["manager"], on=on)
                     if allocation.arm == protocol.intervention.arm:
                         assign_least_loaded_worker(participant, by=users["manager"], on=on)
             done += 1
             if progress:
                 progress(done, total)
+
+
+from aftercrisis.demo import intervention as _intervention  # noqa: E402  (it builds on Demo, defined above)
+
+EXTENSIONS.append(_intervention.extend)
+
+from aftercrisis.demo import followup as _followup  # noqa: E402
+
+EXTENSIONS.append(_followup.extend)
+
+from aftercrisis.demo import recruitment as _recruitment  # noqa: E402
+
+EXTENSIONS.append(_recruitment.extend)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 SiteCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class Strict(BaseModel):
@@ -48,6 +49,8 @@ class Site(Strict):
     code: SiteCode
     name: Text
     trust: Text
+    # Where a risk concern raised in a peer support session is escalated.
+    clinical_contact_email: Email | None = None
 
 
 class Criterion(Strict):
@@ -72,11 +75,29 @@ class Consent(Strict):
     items: list[ConsentItem] = Field(min_length=1)
 
 
+class MinimisationFactor(Strict):
+    code: Literal["site", "sex", "age_at_entry", "prior_admissions", "ethnicity"]
+    weight: float = Field(default=1.0, gt=0)
+    cutpoints: list[float] = Field(default_factory=list)  # numeric factors: level boundaries
+
+
 class Randomisation(Strict):
     method: Literal["simple", "stratified_blocks", "minimisation"]
     stratify_by: list[Literal["site"]] = Field(default_factory=list)
     block_sizes: list[int] = Field(default_factory=list)
     unit: Literal["individual"] = "individual"
+    # Baseline questionnaires complete before randomisation, unless the protocol relaxes it.
+    require_baseline: bool = True
+    # Minimisation (Pocock-Simon) only.
+    factors: list[MinimisationFactor] = Field(default_factory=list)
+    imbalance: Literal["range", "variance"] = "range"
+    preferred_probability: float = Field(default=0.8, ge=0.5, le=1.0)
+
+    @model_validator(mode="after")
+    def _site_handled_once(self) -> Randomisation:
+        if "site" in self.stratify_by and any(f.code == "site" for f in self.factors):
+            raise ValueError("site is both a stratum and a minimisation factor: use one")
+        return self
 
 
 class Intervention(Strict):
@@ -111,6 +132,7 @@ class PrimaryOutcome(Strict):
 class Setting(Strict):
     code: Code
     name: Text
+    residential: bool = False  # occupies a bed: counts towards acute bed days
 
 
 class Outcomes(Strict):

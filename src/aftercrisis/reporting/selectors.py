@@ -14,6 +14,7 @@ from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.selectors import sees_every_arm
 
 # Research data only: no name, NHS number, date of birth or contact detail, ever.
 EXPORT_COLUMNS = [
@@ -96,7 +97,7 @@ def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> 
 
 def research_export(actor: Actor) -> tuple[list[str], Iterator[list[object]]]:
     """Pseudonymous rows for analysis. The arm column exists only for actors who may see every arm."""
-    with_arm = actor.can(Capability.VIEW_ALL_ALLOCATIONS)
+    with_arm = sees_every_arm(actor)
     columns = EXPORT_COLUMNS + (["arm"] if with_arm else [])
     fields = [
         "trial_id",

@@ -6,4 +6,8 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.index, name="index"),
     path("research-export.csv", views.export, name="export"),
+    path("lock/", views.database_lock, name="lock"),
+    path("trial-report/", views.trial_report, name="trial_report"),
+    path("trial-report/<int:pk>.<str:kind>", views.snapshot, name="snapshot"),
+    path("analysis-dataset.csv", views.analysis_dataset_csv, name="analysis_dataset"),
 ]

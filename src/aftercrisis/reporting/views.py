@@ -3,15 +3,24 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
-from aftercrisis.accounts.decorators import acting, requires
+from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.randomisation.selectors import sees_every_arm
 from aftercrisis.reporting.charts import bar_chart_svg
+from aftercrisis.reporting.forms import LockForm
+from aftercrisis.reporting.lock import is_locked
+from aftercrisis.reporting.models import DatabaseLockEvent
+from aftercrisis.reporting.reports import produce_report, snapshots_for
 from aftercrisis.reporting.selectors import follow_up_completeness, randomisations_by_month, research_export
+from aftercrisis.reporting.services import set_lock
 
 
 @requires(Capability.VIEW_REPORTS)
@@ -31,8 +40,89 @@ def index(request: HttpRequest) -> HttpResponse:
             else "",
             "completeness": follow_up_completeness(actor, trial, timezone.localdate()),
             "can_export": actor.can(Capability.RESEARCH_EXPORT),
+            "can_lock": actor.can(Capability.LOCK_DATABASE),
+            "can_report": actor.can(Capability.PRODUCE_REPORT),
+            "locked": is_locked(),
         },
     )
+
+
+@requires(Capability.LOCK_DATABASE)
+@require_http_methods(["GET", "POST"])
+def database_lock(request: HttpRequest) -> HttpResponse:
+    locked = is_locked()
+    form = LockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            set_lock(
+                acting(request), lock=not locked, by=staff_user(request), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error("reason", exc.message_dict.get("reason", exc.messages))
+        else:
+            messages.success(request, "The database is now " + ("unlocked." if locked else "locked."))
+            return redirect("reporting:lock")
+    return render(
+        request,
+        "reporting/lock.jinja",
+        {"locked": locked, "form": form, "events": DatabaseLockEvent.objects.select_related("by")[:50]},
+    )
+
+
+@requires(Capability.PRODUCE_REPORT)
+@require_http_methods(["GET", "POST"])
+def trial_report(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    if request.method == "POST":
+        try:
+            snapshot = produce_report(actor, by=staff_user(request))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            kind = "blinded" if snapshot.blinded else "unblinded"
+            messages.success(request, f"The {kind} report of {snapshot.participants} participants is ready.")
+        return redirect("reporting:trial_report")
+    return render(
+        request,
+        "reporting/trial_report.jinja",
+        {
+            "snapshots": snapshots_for(actor).defer("html", "results")[:50],
+            "locked": is_locked(),
+            "unblinded": sees_every_arm(actor),
+        },
+    )
+
+
+@requires(Capability.PRODUCE_REPORT)
+def snapshot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    found = snapshots_for(acting(request)).filter(pk=pk).first()
+    if found is None or kind not in ("html", "pdf"):
+        raise Http404("no such report")
+    name = f"trial-report-{'blinded' if found.blinded else 'unblinded'}-{found.produced_at:%Y%m%d-%H%M}"
+    if kind == "pdf":
+        from weasyprint import HTML
+
+        response = HttpResponse(HTML(string=found.html).write_pdf(), content_type="application/pdf")
+    else:
+        response = HttpResponse(found.html, content_type="text/html; charset=utf-8")
+    # A download, opened outside the application: the report carries its own styles and figures.
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+@requires(Capability.PRODUCE_REPORT)
+def analysis_dataset_csv(request: HttpRequest) -> HttpResponse:
+    if not sees_every_arm(acting(request)):
+        raise PermissionDenied  # the dataset holds the arm
+    from aftercrisis.reporting.dataset import analysis_dataset
+
+    frame = analysis_dataset(protocol(), timezone.localdate())
+    response = HttpResponse(frame.to_csv(index=False), content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="analysis-dataset-{timezone.localdate():%Y%m%d}.csv"'
+    )
+    return response
 
 
 class _Echo:

@@ -38,7 +38,9 @@ INSTALLED_APPS = [
     "aftercrisis.randomisation",
     "aftercrisis.recruitment",
     "aftercrisis.intervention",
+    "aftercrisis.workbook",
     "aftercrisis.followup",
+    "aftercrisis.outcomes",
     "aftercrisis.reporting",
 ]
 
@@ -153,8 +155,16 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [PROJECT_DIR / "build" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 
+# The key that decides which arm is "A" in blinded reports (analysis.blinding). Masked roles never see it.
+BLINDING_KEY = os.environ.get("AFTERCRISIS_BLINDING_KEY", "") or f"derived:{SECRET_KEY}"
+
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "aftercrisis <trial@aftercrisis.invalid>"
+# Text messages and letters: GOV.UK Notify when a key is set, else "console" (or "recording" in tests).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_LETTER_TEMPLATE_ID = os.environ.get("NOTIFY_LETTER_TEMPLATE_ID", "")
+NOTIFICATIONS_BACKEND = os.environ.get("NOTIFICATIONS_BACKEND", "console")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django import forms
+
+from aftercrisis.forms import NamedErrors
+
+
+class LockForm(NamedErrors, forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: 'all queries resolved; final analysis' or 'data monitoring committee query'.",
+    )

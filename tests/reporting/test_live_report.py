@@ -1,0 +1,134 @@
+"""The trial report from live data: blinded before lock, unblinded after, CONSORT counts from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.test import Client
+from tests.conftest import DEMO_TODAY
+
+from aftercrisis.accounts.models import User
+from aftercrisis.accounts.roles import Role
+from aftercrisis.accounts.selectors import actor_for
+from aftercrisis.reporting.dataset import analysis_dataset
+from aftercrisis.reporting.models import DatabaseLockEvent, LockAction, ReportSnapshot
+from aftercrisis.reporting.reports import enrolment
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_dataset_from_the_database_has_one_row_per_randomised_participant(demo, core_protocol):
+    from aftercrisis.participants.models import Identity
+    from aftercrisis.randomisation.models import Allocation
+
+    frame = analysis_dataset(core_protocol, DEMO_TODAY)
+    allocations = dict(Allocation.objects.values_list("participant__trial_id", "arm"))
+    assert sorted(frame["participant_id"]) == sorted(allocations)
+    assert dict(zip(frame["participant_id"], frame["arm"], strict=True)) == allocations
+    assert (frame.loc[frame["arm"] == "control", "sessions_attended"] == 0).all()
+    identities = Identity.objects.all()
+    text = frame.to_csv(index=False)
+    assert not any(i.nhs_number in text or i.family_name in text for i in identities)
+
+
+def test_consort_counts_equal_a_direct_count_from_the_database(demo, core_protocol):
+    from aftercrisis.participants.models import Withdrawal, WithdrawalLevel
+    from aftercrisis.randomisation.models import Allocation
+    from aftercrisis.recruitment.models import AnonymousScreenFailure, Screening
+    from aftercrisis.reporting.dataset import disposition
+
+    manager = actor_for(User.objects.get(username="manager"), Role.TRIAL_MANAGER)
+    frame = analysis_dataset(core_protocol, DEMO_TODAY)
+    assessed, excluded = enrolment(manager, len(frame))
+    flow = disposition(core_protocol, frame, assessed, excluded,
+                       labels_for={"intervention": "Peer support", "control": "Workbook by post"}, blinded=False)  # fmt: skip
+    flow.check()
+
+    screened = Screening.objects.count() + sum(AnonymousScreenFailure.objects.values_list("count", flat=True))
+    assert assessed == screened
+    by_arm = Counter(Allocation.objects.values_list("arm", flat=True))
+    assert {a.label: a.allocated for a in flow.arms} == {
+        "Peer support": by_arm["intervention"],
+        "Workbook by post": by_arm["control"],
+    }
+    withdrawn = set(
+        Withdrawal.objects.filter(level=WithdrawalLevel.ALL_DATA).values_list("participant_id", flat=True)
+    )
+    for arm, label in (("intervention", "Peer support"), ("control", "Workbook by post")):
+        flows = next(a for a in flow.arms if a.label == label)
+        lost_by_withdrawal = Allocation.objects.filter(arm=arm, participant_id__in=withdrawn).count()
+        assert flows.lost_to_follow_up.get("withdrew from all further data", 0) <= lost_by_withdrawal
+        assert flows.analysed + sum(flows.lost_to_follow_up.values()) == by_arm[arm]
+
+
+def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo, core_protocol):
+    manager, statistician = _client("manager"), _client("statistician")
+    assert statistician.get("/reports/analysis-dataset.csv").status_code == 403
+
+    assert statistician.post("/reports/trial-report/").status_code == 302
+    blinded = ReportSnapshot.objects.get()
+    assert blinded.blinded and blinded.participants == ReportSnapshot.objects.get().participants
+    for name in [a.name for a in core_protocol.arms] + [a.code for a in core_protocol.arms]:
+        assert name not in blinded.html
+    assert blinded.results["comparison"] == {"compared": "A", "reference": "B"}
+    assert set(blinded.results["primary"]["adjusted"]) >= {"or", "ci", "p", "covariates"}
+    download = statistician.get(f"/reports/trial-report/{blinded.pk}.html")
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=User.objects.get(username="manager"), reason="final analysis"
+    )
+    assert statistician.post("/reports/trial-report/").status_code == 302
+    unblinded = ReportSnapshot.objects.filter(blinded=False).get()
+    assert "Peer-supported self-management" in unblinded.html
+    assert statistician.get(f"/reports/trial-report/{unblinded.pk}.pdf")["Content-Type"] == "application/pdf"
+    dataset = statistician.get("/reports/analysis-dataset.csv").content.decode()
+    assert dataset.splitlines()[0].startswith("participant_id,site,arm,randomised_on")
+
+    # Unlocked again: the statistician no longer reaches the unblinded report.
+    DatabaseLockEvent.objects.create(
+        action=LockAction.UNLOCKED, by=User.objects.get(username="manager"), reason="query"
+    )
+    assert statistician.get(f"/reports/trial-report/{unblinded.pk}.html").status_code == 404
+    assert manager.get(f"/reports/trial-report/{unblinded.pk}.html").status_code == 200
+    assert dt.date.today()  # the snapshot keeps its own time stamp
+    assert unblinded.results["stamp"]["blinded"] is False
+
+
+def test_outcomes_derived_from_the_database_equal_the_simulated_truth(demo, core_protocol):
+    """The demo stores the simulator's episodes, deaths and withdrawals through the services; the
+    derivation from the database must give back the simulator's own one-year outcomes."""
+    import math
+
+    from aftercrisis.demo.loader import _simulate
+    from aftercrisis.design.simulate import analysis_columns
+    from aftercrisis.randomisation.models import Allocation
+
+    trial = _simulate(core_protocol, DEMO_TODAY, 7, 60)
+    truth = trial.participants.merge(analysis_columns(trial), on="participant")
+    trial_id_of = {}
+    for site, rows in truth.groupby("site", sort=False):
+        allocations = Allocation.objects.filter(participant__site__code=site).order_by("slot__position")
+        for participant, allocation in zip(rows["participant"], allocations, strict=False):
+            trial_id_of[participant] = allocation.participant.trial_id
+    frame = analysis_dataset(core_protocol, DEMO_TODAY).set_index("participant_id")
+    compared = 0
+    for row in truth.itertuples():
+        live = frame.loc[trial_id_of[row.participant]]
+        assert live["arm"] == row.arm
+        for column in ("readmitted_1y", "readmission_event", "days_to_readmission", "died_1y"):
+            expected, got = getattr(row, column), live[column]
+            if isinstance(expected, float) and math.isnan(expected):
+                assert got is None or (isinstance(got, float) and math.isnan(got)), (row.participant, column)
+            else:
+                assert got == expected, (row.participant, column, got, expected)
+        compared += 1
+    assert compared == 60
