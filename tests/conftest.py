@@ -41,6 +41,7 @@ def staff(sites):
         Role.PEER_SUPPORT_WORKER: cam,
         Role.REFERRER: cam,
         Role.CHIEF_INVESTIGATOR: None,
+        Role.RANDOMISATION_STATISTICIAN: None,
     }
     return {
         role: create_staff(

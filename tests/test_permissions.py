@@ -30,22 +30,26 @@ ROLES = [
     Role.STATISTICIAN,
     Role.REFERRER,
     Role.CHIEF_INVESTIGATOR,
+    Role.RANDOMISATION_STATISTICIAN,
 ]
 
 
-def row(anonymous, manager, researcher, psw, statistician, referrer, chief):
-    return dict(zip(ROLES, [anonymous, manager, researcher, psw, statistician, referrer, chief], strict=True))
+def row(anonymous, manager, researcher, psw, statistician, referrer, chief, lists=FORBIDDEN):
+    """`lists` is the randomisation statistician, who holds the allocation lists and may open nothing
+    else of the trial: forbidden unless the row says otherwise."""
+    outcomes = [anonymous, manager, researcher, psw, statistician, referrer, chief, lists]
+    return dict(zip(ROLES, outcomes, strict=True))
 
 
 # GET outcome for each role; None is a visitor who has not signed in.
 #                                    anonymous  manager    researcher psw        statistician referrer  chief investigator
 MATRIX = {
-    "home":                      row(LOGIN,     ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "favicon":                   row(ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "accounts:login":            row(OK,        ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE),
-    "accounts:logout":           row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
-    "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
-    "accounts:two_factor":       row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK),
+    "home":                      row(LOGIN,     ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
+    "favicon":                   row(ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
+    "accounts:login":            row(OK,        ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
+    "accounts:logout":           row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
+    "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
+    "accounts:two_factor":       row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
     "sites":                     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:list":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:detail":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -62,7 +66,8 @@ MATRIX = {
     "recruitment:withdraw":      row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "randomisation:backup":      row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "randomisation:correct":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "randomisation:export_list": row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "randomisation:lists":       row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, lists=OK),
+    "randomisation:export_list": row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, lists=OK),
     "randomisation:unblinding":  row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "randomisation:my_unblinding": row(LOGIN,   FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
     "randomisation:unblinding_request": row(LOGIN, FORBIDDEN, OK,     FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN),
@@ -83,8 +88,8 @@ MATRIX = {
     "workbook:participant_pdf":  row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "workbook:issue_link":       row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
     # A participant's own workbook opens only in a session started by a link and its code.
-    "workbook:open":             row(OK,        OK,        OK,        OK,        OK,        OK,        OK),
-    "workbook:mine":             row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "workbook:open":             row(OK,        OK,        OK,        OK,        OK,        OK,        OK, lists=OK),
+    "workbook:mine":             row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, lists=FORBIDDEN),
     "workbook:section":          row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "workbook:my_pdf":           row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reporting:index":           row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
@@ -96,7 +101,7 @@ MATRIX = {
     "followup:visit":            row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "followup:questionnaire":    row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "followup:my_questionnaires": row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
-    "followup:open_questionnaires": row(OK,     OK,        OK,        OK,        OK,        OK,        OK),
+    "followup:open_questionnaires": row(OK,     OK,        OK,        OK,        OK,        OK,        OK, lists=OK),
     "outcomes:episodes":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:import":           row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:reconcile":        row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),

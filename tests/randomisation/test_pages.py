@@ -65,9 +65,11 @@ def test_backup_entry_page(client, staff, allocation_lists, make_participant):
     assert (allocation.source, allocation.matches_list) == ("backup", True)
 
 
-def test_the_statistician_downloads_a_list_that_verifies(client, staff, allocation_lists):
-    client.force_login(staff[Role.STATISTICIAN])
+def test_the_randomisation_statistician_downloads_a_list_that_verifies(client, staff, allocation_lists):
+    client.force_login(staff[Role.RANDOMISATION_STATISTICIAN])
+    page = client.get(reverse("randomisation:lists")).content.decode()
     text = client.get(reverse("randomisation:export_list")).content.decode()
+    assert checksum(text) in page
     lists = parse_csv(
         text, ["intervention", "control"], ["CAM", "ISL", "HAR", "ENF", "BRI", "SLO"], checksum(text)
     )

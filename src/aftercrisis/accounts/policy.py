@@ -96,23 +96,24 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {C.VIEW_CASELOAD, C.VIEW_IDENTITY, C.RECORD_SESSIONS, C.VIEW_WORKBOOK, C.ISSUE_WORKBOOK_LINK}
     ),
     # Blinded until database lock: pooled reports and the export without the arm.
-    # The list export is the one exception: the trial statistician holds the concealed lists.
-    Role.STATISTICIAN: frozenset(
-        {C.VIEW_REPORTS, C.RESEARCH_EXPORT, C.PRODUCE_REPORT, C.EXPORT_ALLOCATION_LIST}
-    ),
+    Role.STATISTICIAN: frozenset({C.VIEW_REPORTS, C.RESEARCH_EXPORT, C.PRODUCE_REPORT}),
+    # Unblinded by the nature of the job: generates, checks and exports the concealed lists, and nothing else.
+    Role.RANDOMISATION_STATISTICIAN: frozenset({C.EXPORT_ALLOCATION_LIST}),
     Role.REFERRER: frozenset({C.REFER, C.VIEW_IDENTITY, C.REQUEST_UNBLINDING}),
     # Masked: reviews and signs off SAEs from the pooled listing.
     Role.CHIEF_INVESTIGATOR: frozenset({C.VIEW_SAFETY, C.REVIEW_SAE}),
 }
 
 # Roles that may learn an arm. Under production settings they must sign in with two factors.
-UNBLINDED_ROLES = frozenset({Role.TRIAL_MANAGER, Role.PEER_SUPPORT_WORKER})
+UNBLINDED_ROLES = frozenset({Role.TRIAL_MANAGER, Role.PEER_SUPPORT_WORKER, Role.RANDOMISATION_STATISTICIAN})
 
 # Roles that learn the arms once the database is locked for analysis.
 UNBLINDED_AFTER_LOCK = frozenset({Role.STATISTICIAN})
 
 # Roles scoped by default to the whole trial rather than to sites.
-TRIAL_WIDE_ROLES = frozenset({Role.TRIAL_MANAGER, Role.STATISTICIAN, Role.CHIEF_INVESTIGATOR})
+TRIAL_WIDE_ROLES = frozenset(
+    {Role.TRIAL_MANAGER, Role.STATISTICIAN, Role.CHIEF_INVESTIGATOR, Role.RANDOMISATION_STATISTICIAN}
+)
 
 HOME_PAGES: dict[Role, str] = {
     Role.TRIAL_MANAGER: "recruitment:by_site",
@@ -121,6 +122,7 @@ HOME_PAGES: dict[Role, str] = {
     Role.STATISTICIAN: "reporting:index",
     Role.REFERRER: "recruitment:referrals",
     Role.CHIEF_INVESTIGATOR: "outcomes:safety",
+    Role.RANDOMISATION_STATISTICIAN: "randomisation:lists",
 }
 
 

@@ -10,3 +10,5 @@ class Role(models.TextChoices):
     STATISTICIAN = "statistician", "Statistician"
     REFERRER = "referrer", "Referrer"
     CHIEF_INVESTIGATOR = "chief_investigator", "Chief investigator"
+    # Holds the concealed allocation lists; kept apart from the statistician who analyses, who is masked.
+    RANDOMISATION_STATISTICIAN = "randomisation_statistician", "Randomisation statistician"

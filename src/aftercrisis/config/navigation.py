@@ -28,6 +28,7 @@ MENU = [
     (Capability.VIEW_FIDELITY, "peer_support:fidelity", "Peer support"),
     (Capability.VIEW_REPORTS, "reporting:index", "Reports"),
     (Capability.VIEW_SITES, "sites", "Sites and staff"),
+    (Capability.EXPORT_ALLOCATION_LIST, "randomisation:lists", "Allocation lists"),
 ]
 
 

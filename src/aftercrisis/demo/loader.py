@@ -68,6 +68,7 @@ def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str
     add("manager", "Morgan", "Ellis", Role.TRIAL_MANAGER, [None])
     add("statistician", "Sam", "Okoye", Role.STATISTICIAN, [None])
     add("chief", "Cora", "Ibbotson", Role.CHIEF_INVESTIGATOR, [None])
+    add("lists", "Lee", "Varga", Role.RANDOMISATION_STATISTICIAN, [None])
     researcher_names = [("Rachel", "Ng"), ("Ravi", "Desai"), ("Ruth", "Adams")]
     for i, (first, last) in enumerate(researcher_names):
         add(f"researcher{i + 1}", first, last, Role.RESEARCHER, sites[2 * i : 2 * i + 2])

@@ -5,6 +5,7 @@ from aftercrisis.randomisation import views
 app_name = "randomisation"
 urlpatterns = [
     path("backup/", views.backup, name="backup"),
+    path("allocation-lists/", views.lists, name="lists"),
     path("allocation-lists.csv", views.export_list, name="export_list"),
     path("unblinding/", views.unblinding, name="unblinding"),
     path("unblinding/mine/", views.my_unblinding, name="my_unblinding"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +20,8 @@ from aftercrisis.randomisation.forms import (
     UnblindingDecisionForm,
     UnblindingRequestForm,
 )
-from aftercrisis.randomisation.models import Allocation, UnblindingRequest, UnblindingStatus
+from aftercrisis.randomisation.lists import checksum
+from aftercrisis.randomisation.models import Allocation, AllocationSlot, UnblindingRequest, UnblindingStatus
 from aftercrisis.randomisation.services import (
     RandomisationRefused,
     allocation_list_csv,
@@ -130,6 +132,21 @@ def backup(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("participants:detail", trial_id=participant.trial_id)
     return render(request, "randomisation/backup.jinja", {"form": form})
+
+
+@requires(Capability.EXPORT_ALLOCATION_LIST)
+def lists(request: HttpRequest) -> HttpResponse:
+    """Each stratum's concealed list: its length, positions used and left, and the file's checksum."""
+    summary = (
+        AllocationSlot.objects.values("site__code", "site__name")
+        .annotate(length=Count("pk"), used=Count("allocation"))
+        .order_by("site__code")
+    )
+    return render(
+        request,
+        "randomisation/lists.jinja",
+        {"summary": summary, "checksum": checksum(allocation_list_csv())},
+    )
 
 
 @requires(Capability.EXPORT_ALLOCATION_LIST)
