@@ -136,18 +136,9 @@ def test_an_unlisted_route_would_be_caught():
 
 
 @pytest.fixture
-def sample(allocation_lists, make_participant, staff):
+def sample(supported):
     """A CAM participant in the peer support arm, on the CAM peer support worker's caseload."""
-    from aftercrisis.intervention.services import assign_to_caseload
-
-    while True:
-        participant = make_participant("CAM", Status.RANDOMISED)
-        if participant.allocation.arm == "intervention":
-            break
-    assign_to_caseload(
-        participant, staff[Role.PEER_SUPPORT_WORKER], by=staff[Role.TRIAL_MANAGER], on=participant.referred_on
-    )
-    return participant
+    return supported()
 
 
 def _blinded_snapshot(staff):
