@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from typing import Any
 
+from aftercrisis.demo import DEMO_SEED
+
 
 def run(args: argparse.Namespace) -> int:
     from aftercrisis.config.django import setup
@@ -50,7 +52,12 @@ def register(subparsers: Any) -> None:
         description="Load a complete demo trial through the application's services and print the demo logins.",
     )
     parser.add_argument("--reset", action="store_true", help="replace the trial data already in the database")
-    parser.add_argument("--seed", type=int, default=2018, help="seed of the simulated trial (default 2018)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"seed of the simulated trial (default {DEMO_SEED}, CORE-like)",
+    )
     parser.add_argument(
         "--today",
         type=dt.date.fromisoformat,

@@ -20,6 +20,7 @@ from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.services import create_staff, sync_sites
 from aftercrisis.audit import record_creation
+from aftercrisis.demo import DEMO_SEED
 from aftercrisis.demo.people import TestNhsNumbers, identity
 from aftercrisis.demo.recruitment import baseline, consent, researcher_actor, screen
 from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_trial
@@ -35,6 +36,7 @@ from aftercrisis.randomisation.engine import Slot, permuted_blocks
 from aftercrisis.randomisation.services import load_allocation_list, randomise
 
 DEMO_PASSWORD = "demo-crisis-2026"
+
 # Days between the end of recruitment and today: past one year, inside the 18-month windows.
 RECRUITMENT_ENDED_DAYS_AGO = 420
 SPARE_SLOTS_PER_SITE = 40
@@ -131,7 +133,7 @@ def _date(value: object) -> dt.date:
 def load_demo(
     protocol: Protocol,
     *,
-    seed: int = 2018,
+    seed: int = DEMO_SEED,
     today: dt.date | None = None,
     size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
