@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
     logins = load_demo(protocol(), seed=args.seed, today=args.today, progress=progress)
     bar.close()
     print(f"\nDemo trial loaded. Every demo login uses the password: {DEMO_PASSWORD}\n")
+    role_width = max(len(login.role.label) for login in logins)
     width = max(len(login.username) for login in logins)
     for login in logins:
-        print(f"  {login.role.label:<20} {login.username:<{width}}  {login.name} ({login.where})")
+        print(f"  {login.role.label:<{role_width}}  {login.username:<{width}}  {login.name} ({login.where})")
     return 0
 
 
