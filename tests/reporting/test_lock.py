@@ -62,3 +62,17 @@ def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded
     client.force_login(staff[Role.TRIAL_MANAGER])
     client.post("/reports/lock/", {"reason": "query from the data monitoring committee"})
     assert not is_locked()
+
+
+def test_an_edit_while_locked_is_refused_on_the_page_not_with_an_error(client, make_participant, staff):
+    participant = make_participant(prior_admissions=1)
+    DatabaseLockEvent.objects.create(action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis")
+    client.force_login(staff[Role.RESEARCHER])
+    response = client.post(
+        f"/participants/{participant.trial_id}/edit/",
+        {"sex": "female", "prior_admissions": 2, "reason": "late correction"},
+    )
+    assert response.status_code == 200
+    assert b"database is locked" in response.content
+    participant.refresh_from_db()
+    assert participant.prior_admissions == 1

@@ -18,6 +18,7 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.roles import Role
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.dispatch import (
     awaiting_dispatch,
     mark_posted,
@@ -31,7 +32,6 @@ from aftercrisis.intervention.forms import DispatchForm, PostedForm, ReturnedFor
 from aftercrisis.intervention.models import Dispatch
 from aftercrisis.intervention.selectors import dispatches_of, supervision_records, supported_participants
 from aftercrisis.intervention.services import record_supervision
-from aftercrisis.intervention.views import _errors_into
 from aftercrisis.participants.selectors import identity_for, participant_for
 from aftercrisis.reporting.charts import bar_chart_svg
 from aftercrisis.workbook.content import load_workbook
@@ -114,7 +114,7 @@ def participant_dispatch(request: HttpRequest, trial_id: str) -> HttpResponse:
             try:
                 mark_returned(sent, on=returned_form.cleaned_data["returned_on"], by=staff_user(request))
             except ValidationError as exc:
-                _errors_into(returned_form, exc)
+                show_refusal(returned_form, exc)
             else:
                 messages.success(request, "The workbook was recorded as returned undelivered.")
                 return redirect("peer_support:participant_dispatch", trial_id=trial_id)
@@ -124,7 +124,7 @@ def participant_dispatch(request: HttpRequest, trial_id: str) -> HttpResponse:
             try:
                 record_dispatch(person, by=staff_user(request), **form.cleaned_data)
             except ValidationError as exc:
-                _errors_into(form, exc)
+                show_refusal(form, exc)
             else:
                 messages.success(request, "The workbook dispatch was recorded.")
                 return redirect("peer_support:participant_dispatch", trial_id=trial_id)
@@ -166,7 +166,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
                 by=staff_user(request),
             )
         except ValidationError as exc:
-            _errors_into(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"Supervision of {d['worker'].display_name} was recorded.")
             return redirect("peer_support:supervision")

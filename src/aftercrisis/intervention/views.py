@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.forms import ContactAttemptForm, SessionForm
 from aftercrisis.intervention.selectors import caseload as caseload_for
 from aftercrisis.intervention.selectors import contact_attempts_of, sessions_of
@@ -63,14 +63,6 @@ def participant(request: HttpRequest, trial_id: str) -> HttpResponse:
     )
 
 
-def _errors_into(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @requires(Capability.RECORD_SESSIONS)
 @require_http_methods(["GET", "POST"])
 def new_session(request: HttpRequest, trial_id: str) -> HttpResponse:
@@ -80,7 +72,7 @@ def new_session(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             session = record_session(person, form.details(), by=staff_user(request))
         except ValidationError as exc:
-            _errors_into(form, exc)
+            show_refusal(form, exc)
         else:
             what = f"Session {session.number}" if session.number else session.get_outcome_display()
             note = " The risk concern was sent to the crisis team." if session.risk_concern else ""
@@ -102,7 +94,7 @@ def new_contact_attempt(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             record_contact_attempt(person, by=staff_user(request), **form.cleaned_data)
         except ValidationError as exc:
-            _errors_into(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The contact attempt was recorded.")
             return redirect("intervention:participant", trial_id=trial_id)

@@ -12,6 +12,7 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.audit import history_of
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
@@ -80,8 +81,7 @@ def _edit(request: HttpRequest, trial_id: str, *, identity: bool) -> HttpRespons
         try:
             save(participant, changes, by=staff_user(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The change was saved and recorded in the audit history.")
             return redirect("participants:detail", trial_id=trial_id)

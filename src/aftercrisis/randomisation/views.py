@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.services import assign_least_loaded_worker
 from aftercrisis.participants.selectors import participant_for
 from aftercrisis.randomisation.announce import announce_allocation
@@ -36,11 +36,6 @@ from aftercrisis.randomisation.unblinding import (
     requests_for,
     revealed_arm,
 )
-
-
-def _errors_to_form(form: Form, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @requires(Capability.RANDOMISE)
@@ -90,7 +85,7 @@ def correct(request: HttpRequest, trial_id: str) -> HttpResponse:
             else:
                 flag_randomised_in_error(actor, allocation, by=user, reason=data["reason"])
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The correction is recorded; the original allocation is kept.")
             return redirect("participants:detail", trial_id=trial_id)
@@ -124,7 +119,7 @@ def backup(request: HttpRequest) -> HttpResponse:
                     by=staff_user(request),
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                show_refusal(form, exc)
             else:
                 note = "" if allocation.matches_list else " It differs from the list: reconcile it."
                 messages.success(
@@ -167,7 +162,7 @@ def unblinding_request(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             request_unblinding(actor, participant, reason=form.cleaned_data["reason"], by=staff_user(request))
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Your request is sent to the trial manager.")
             return redirect("randomisation:my_unblinding")

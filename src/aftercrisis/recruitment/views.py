@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -11,6 +10,7 @@ from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.participants.selectors import participant_for, participants_for
 from aftercrisis.participants.services import register_participant
 from aftercrisis.participants.withdrawals import levels_for
@@ -80,8 +80,7 @@ def referrals(request: HttpRequest) -> HttpResponse:
                 identity=identity,
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            show_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -90,13 +89,6 @@ def referrals(request: HttpRequest) -> HttpResponse:
             return redirect("recruitment:referrals")
     mine = participants_for(actor).select_related("identity").order_by("-referred_on", "-trial_id")[:100]
     return render(request, "recruitment/referrals.jinja", {"form": form, "referrals": mine})
-
-
-def _errors_to_form(form: Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """A service's refusal shown on the field it names (or at the top of the form)."""
-    for name, errors in exc.message_dict.items():
-        name = (aliases or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _criteria() -> list[tuple[str, str, bool]]:
@@ -133,7 +125,7 @@ def screen(request: HttpRequest, trial_id: str) -> HttpResponse:
                 reason=data["reason"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc, {"answers": "__all__", "status": "__all__"})
+            show_refusal(form, exc, {"answers": "__all__", "status": "__all__"})
         else:
             messages.success(
                 request, f"Screening of {trial_id} is recorded: {participant.get_status_display()}."
@@ -162,7 +154,7 @@ def consent(request: HttpRequest, trial_id: str) -> HttpResponse:
                 by=staff_user(request),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc, {code: f"item_{code}" for code, _, _ in items} | {"status": "__all__"})
+            show_refusal(form, exc, {code: f"item_{code}" for code, _, _ in items} | {"status": "__all__"})
         else:
             messages.success(
                 request, f"Consent of {trial_id} on form version {trial.consent.version} is recorded."
@@ -185,7 +177,7 @@ def decline(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             record_decline(actor, participant, reason=form.cleaned_data["reason"], by=staff_user(request))
         except ValidationError as exc:
-            _errors_to_form(form, exc, {"status": "__all__"})
+            show_refusal(form, exc, {"status": "__all__"})
         else:
             messages.success(request, f"{trial_id} declined; the screening log is updated.")
             return redirect("participants:detail", trial_id=trial_id)
@@ -210,7 +202,7 @@ def withdraw(request: HttpRequest, trial_id: str) -> HttpResponse:
                 by=staff_user(request),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"The withdrawal of {trial_id} is recorded.")
             return redirect("participants:detail", trial_id=trial_id)
@@ -241,7 +233,7 @@ def screening_log(request: HttpRequest) -> HttpResponse:
                     by=staff_user(request),
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                show_refusal(form, exc)
             else:
                 messages.success(request, f"{data['count']} screened without referral recorded.")
                 return redirect("recruitment:screening_log")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.randomisation.selectors import sees_every_arm
 from aftercrisis.reporting.charts import bar_chart_svg
 from aftercrisis.reporting.forms import LockForm
@@ -58,7 +59,7 @@ def database_lock(request: HttpRequest) -> HttpResponse:
                 acting(request), lock=not locked, by=staff_user(request), reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form.add_error("reason", exc.message_dict.get("reason", exc.messages))
+            show_refusal(form, exc)
         else:
             messages.success(request, "The database is now " + ("unlocked." if locked else "locked."))
             return redirect("reporting:lock")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
+from aftercrisis.forms import show_refusal
 from aftercrisis.participants.links import (
     LinkRefused,
     open_link,
@@ -124,8 +125,7 @@ def section(request: HttpRequest, participant: Participant, section: str) -> Htt
         try:
             save_answers(participant, form.answers(), by=None, reason="written by the participant")
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"“{part.title}” was saved.")
             return redirect("workbook:mine")
