@@ -66,7 +66,9 @@ def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded
 
 def test_an_edit_while_locked_is_refused_on_the_page_not_with_an_error(client, make_participant, staff):
     participant = make_participant(prior_admissions=1)
-    DatabaseLockEvent.objects.create(action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis")
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
     client.force_login(staff[Role.RESEARCHER])
     response = client.post(
         f"/participants/{participant.trial_id}/edit/",
