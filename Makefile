@@ -20,6 +20,7 @@ test: system-packages $(VENV)/.installed-test assets lint typecheck pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -58,4 +59,4 @@ system-packages:
 	fi
 
 clean:
-	rm -rf build var .mypy_cache .ruff_cache
+	rm -rf build var .mypy_cache .ruff_cache .import_linter_cache

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from aftercrisis.accounts.models import User
-from aftercrisis.reporting.lock import refuse_if_locked
+from aftercrisis.lock.services import refuse_if_locked
 
 M = TypeVar("M", bound=models.Model)
 

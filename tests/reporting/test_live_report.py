@@ -12,8 +12,9 @@ from tests.conftest import DEMO_TODAY
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.selectors import actor_for
+from aftercrisis.lock.models import DatabaseLockEvent, LockAction
 from aftercrisis.reporting.dataset import analysis_dataset
-from aftercrisis.reporting.models import DatabaseLockEvent, LockAction, ReportSnapshot
+from aftercrisis.reporting.models import ReportSnapshot
 from aftercrisis.reporting.reports import enrolment
 
 pytestmark = pytest.mark.django_db

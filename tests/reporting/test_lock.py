@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+from aftercrisis.lock.services import DatabaseLocked, is_locked
 from aftercrisis.participants.models import Participant
 from aftercrisis.participants.services import update_research_data
-from aftercrisis.reporting.lock import DatabaseLocked, is_locked
-from aftercrisis.reporting.models import DatabaseLockEvent, LockAction
 
 pytestmark = pytest.mark.django_db
 

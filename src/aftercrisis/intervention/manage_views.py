@@ -17,6 +17,7 @@ from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.roles import Role
+from aftercrisis.charts import bar_chart_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.dispatch import (
@@ -33,7 +34,6 @@ from aftercrisis.intervention.models import Dispatch
 from aftercrisis.intervention.selectors import dispatches_of, supervision_records, supported_participants
 from aftercrisis.intervention.services import record_supervision
 from aftercrisis.participants.selectors import identity_for, participant_for
-from aftercrisis.reporting.charts import bar_chart_svg
 from aftercrisis.workbook.content import load_workbook
 from aftercrisis.workbook.pdf import render_pdf
 

@@ -11,7 +11,7 @@ def sees_every_arm(actor: Actor) -> bool:
     """Unblinded roles always; the statistician once the database is locked for analysis."""
     if actor.can(Capability.VIEW_ALL_ALLOCATIONS):
         return True
-    from aftercrisis.reporting.lock import is_locked
+    from aftercrisis.lock.services import is_locked
 
     return actor.role in UNBLINDED_AFTER_LOCK and is_locked()
 

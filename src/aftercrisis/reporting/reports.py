@@ -16,9 +16,9 @@ from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame
 from aftercrisis.analysis.run import run_plan
 from aftercrisis.config.trial import protocol
+from aftercrisis.lock.services import is_locked
 from aftercrisis.recruitment.selectors import consort_counts
 from aftercrisis.reporting.dataset import analysis_dataset, disposition
-from aftercrisis.reporting.lock import is_locked
 from aftercrisis.reporting.models import ReportSnapshot
 from aftercrisis.reporting.report import Stamp, render_html
 

@@ -12,16 +12,15 @@ from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
+from aftercrisis.charts import bar_chart_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
+from aftercrisis.lock.models import DatabaseLockEvent
+from aftercrisis.lock.services import is_locked, set_lock
 from aftercrisis.randomisation.selectors import sees_every_arm
-from aftercrisis.reporting.charts import bar_chart_svg
 from aftercrisis.reporting.forms import LockForm
-from aftercrisis.reporting.lock import is_locked
-from aftercrisis.reporting.models import DatabaseLockEvent
 from aftercrisis.reporting.reports import produce_report, snapshots_for
 from aftercrisis.reporting.selectors import follow_up_completeness, randomisations_by_month, research_export
-from aftercrisis.reporting.services import set_lock
 
 
 @requires(Capability.VIEW_REPORTS)

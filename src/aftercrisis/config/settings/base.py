@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",
     "aftercrisis.accounts",
+    "aftercrisis.lock",
     "aftercrisis.participants",
     "aftercrisis.randomisation",
     "aftercrisis.recruitment",

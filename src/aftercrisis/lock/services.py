@@ -1,4 +1,4 @@
-"""Locking and unlocking the trial database: the trial manager only, always with a reason."""
+"""Database lock: once the trial manager locks the database, trial data cannot change until an audited unlock."""
 
 from __future__ import annotations
 
@@ -7,12 +7,28 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.reporting.lock import is_locked
-from aftercrisis.reporting.models import DatabaseLockEvent, LockAction
+from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+
+
+def is_locked() -> bool:
+    latest = DatabaseLockEvent.objects.only("action").first()
+    return latest is not None and latest.action == LockAction.LOCKED
+
+
+class DatabaseLocked(ValidationError):
+    pass
+
+
+def refuse_if_locked() -> None:
+    if is_locked():
+        raise DatabaseLocked(
+            "The trial database is locked for analysis: trial data cannot be changed until it is unlocked"
+        )
 
 
 @transaction.atomic
 def set_lock(actor: Actor, *, lock: bool, by: User, reason: str) -> DatabaseLockEvent:
+    """Lock or unlock: the trial manager only, always with a reason."""
     if not actor.can(Capability.LOCK_DATABASE):
         raise PermissionDenied
     reason = reason.strip()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LockConfig(AppConfig):
+    name = "aftercrisis.lock"
+    verbose_name = "Database lock"
