@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
@@ -77,3 +78,35 @@ def test_screening_log_counts_anonymous_failures(client, staff, sites):
     assert AnonymousScreenFailure.objects.get().count == 4
     page = client.get(url).content.decode()
     assert "no time" in page and "Randomised to" not in page  # pooled for the masked researcher
+
+
+def test_screening_log_count_overflow_is_refused_and_a_large_count_needs_confirming(client, staff, sites):
+    """Fault 1: 2**63 - 1 people on one line made this page and the trial report fail for everyone."""
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("recruitment:screening_log")
+    form = {"site": sites["CAM"].pk, "screened_on": "2026-01-06", "outcome": "declined", "reason": "no_time"}
+    for count in [2**63 - 1, 10**30, 1001, -1]:
+        page = client.post(url, {**form, "count": count, "large_count_confirmed": "on"})
+        assert page.status_code == 200
+        assert "Number of people must be between 1 and 1,000" in page.content.decode()
+    page = client.post(url, {**form, "count": 51})
+    assert "Number of people: 51 is unusually many for one line" in page.content.decode()
+    assert not AnonymousScreenFailure.objects.exists()
+    client.post(url, {**form, "count": 1000, "large_count_confirmed": "on"})
+    client.post(url, {**form, "count": 50})
+    assert sorted(AnonymousScreenFailure.objects.values_list("count", flat=True)) == [50, 1000]
+    page = client.get(url)
+    assert page.status_code == 200 and "1050" in page.content.decode()
+
+
+def test_screening_log_count_range_holds_in_the_database(staff, sites):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnonymousScreenFailure.objects.create(
+            site=sites["CAM"],
+            screened_on="2026-01-06",
+            outcome="declined",
+            reason="no_time",
+            count=2**31 - 1,
+            recorded_by=staff[Role.RESEARCHER],
+        )
+    assert not AnonymousScreenFailure.objects.exists()

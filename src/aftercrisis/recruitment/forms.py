@@ -9,6 +9,7 @@ from django.utils import timezone
 from aftercrisis.accounts.models import Site
 from aftercrisis.forms import NamedErrors
 from aftercrisis.participants.models import validate_nhs_number
+from aftercrisis.recruitment.models import SCREENED_LARGE, SCREENED_MAX, SCREENED_RANGE
 
 
 class ReferralForm(NamedErrors, forms.Form):
@@ -164,7 +165,17 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
         ],
     )
     reason = forms.ChoiceField(label="Reason")
-    count = forms.IntegerField(label="Number of people", min_value=1, initial=1)
+    count = forms.IntegerField(
+        label="Number of people",
+        initial=1,
+        min_value=1,
+        max_value=SCREENED_MAX,
+        error_messages={"min_value": SCREENED_RANGE, "max_value": SCREENED_RANGE},
+    )
+    large_count_confirmed = forms.BooleanField(
+        label=f"The number is over {SCREENED_LARGE} and I have checked it",
+        required=False,
+    )
 
     def __init__(self, *args: Any, sites: Any, reasons: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,3 +184,14 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
 
     def clean_screened_on(self) -> dt.date:
         return _not_in_future(self.cleaned_data["screened_on"], "Date screened")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        count = data.get("count")
+        if count is not None and count > SCREENED_LARGE and not data.get("large_count_confirmed"):
+            self.add_error(
+                "large_count_confirmed",
+                f"Number of people: {count:,} is unusually many for one line; check it and confirm it, "
+                "or split it by date or reason",
+            )
+        return data

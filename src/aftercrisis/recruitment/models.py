@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -48,6 +49,14 @@ class Screening(TrialRecord):
         return f"screening of {self.participant}"
 
 
+# One line of the screening log is one site, one day, one reason. A crisis team discharges a few
+# people a day, so a line over 50 people is unusual (asked again on the form) and one over 1,000 is
+# a mistake; the bound also keeps every CONSORT sum far from integer overflow.
+SCREENED_LARGE = 50
+SCREENED_MAX = 1000
+SCREENED_RANGE = f"Number of people must be between 1 and {SCREENED_MAX:,}"
+
+
 class AnonymousScreenFailure(TrialRecord):
     """People screened but not enrolled, counted without identity (no referral was made)."""
 
@@ -57,9 +66,22 @@ class AnonymousScreenFailure(TrialRecord):
         max_length=16, choices=[c for c in ScreeningOutcome.choices if c[0] != ScreeningOutcome.ELIGIBLE]
     )
     reason = models.CharField(max_length=40)
-    count = models.PositiveIntegerField(default=1)
+    count = models.PositiveIntegerField(
+        default=1,
+        validators=[
+            MinValueValidator(1, SCREENED_RANGE),
+            MaxValueValidator(SCREENED_MAX, SCREENED_RANGE),
+        ],
+    )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(count__gte=1, count__lte=SCREENED_MAX), name="screened_count_in_range"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.count} screened at site {self.site_id} on {self.screened_on}"

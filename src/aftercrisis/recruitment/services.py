@@ -132,8 +132,6 @@ def record_anonymous_screen_failures(
         raise PermissionDenied
     if outcome == ScreeningOutcome.ELIGIBLE:
         raise ValidationError({"outcome": "Eligible people who agree are referred, not counted anonymously"})
-    if count < 1:
-        raise ValidationError({"count": "Count must be at least 1"})
     reason = _check_reason(protocol, outcome, reason, ())
     return record_creation(
         AnonymousScreenFailure(
