@@ -184,8 +184,9 @@ def _followup_kwargs(name, pattern, sample, staff) -> dict:
     return kwargs
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_route_outcome_for_every_role(client, staff, sample, name):
+def url_of(name: str, sample, staff) -> str:
+    """The route's URL, its arguments filled from `sample` (a participant on the peer support
+    worker's caseload) and records made for it; `staff` maps each role to a member of staff."""
     kwargs = {"trial_id": sample.trial_id} if "<str:trial_id>" in _routes()[name] else {}
     kwargs.update(_followup_kwargs(name, _routes()[name], sample, staff))
     if name == "reporting:snapshot":
@@ -197,7 +198,12 @@ def test_route_outcome_for_every_role(client, staff, sample, name):
             if name.startswith("workbook:") and f"<str:{k}>" in _routes()[name]
         }
     )
-    url = reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_route_outcome_for_every_role(client, staff, sample, name):
+    url = url_of(name, sample, staff)
     seen = {}
     for role in ROLES:
         client.logout()

@@ -1,96 +1,88 @@
-"""Pages make a bounded number of SQL queries whatever the trial size."""
+"""Pages make a bounded number of SQL queries whatever the trial size.
+
+Every page each role may open (the permission matrix says which) is counted with everything
+Django runs for it: the session read, the user, the role, the page's own queries.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from tests.conftest import fresh_nhs_number
+from tests.conftest import DEMO_TODAY
+from tests.test_permissions import MATRIX, OK, ROLES, url_of
 
-from aftercrisis.accounts.models import Site, User
+from aftercrisis.accounts.models import User
 from aftercrisis.accounts.roles import Role
-from aftercrisis.accounts.selectors import actor_for
-from aftercrisis.config.trial import protocol
-from aftercrisis.demo.recruitment import enrol
-from aftercrisis.intervention.services import assign_least_loaded_worker
+from aftercrisis.demo.loader import load_demo
 from aftercrisis.participants.models import Participant
-from aftercrisis.participants.services import register_participant
-from aftercrisis.randomisation.services import randomise
 
 pytestmark = pytest.mark.django_db
 
-PAGES = {
-    "manager": [
-        "/recruitment/",
-        "/participants/",
-        "/participants/?site=CAM&status=randomised",
-        "/reports/",
-        "/sites/",
-        "/peer-support/dispatch/",
-        "/peer-support/supervision/",
-        "/peer-support/fidelity/",
-        "/recruitment/screening-log/",
-        "/randomisation/unblinding/",
-    ],
-    "researcher1": ["/worklist/", "/participants/", "/outcomes/safety/", "/outcomes/episodes/reconcile/"],
-    "chief": ["/outcomes/safety/"],
-    "psw.cam": ["/caseload/"],
-    "statistician": ["/reports/", "/reports/research-export.csv"],
-    "referrer.cam": ["/recruitment/referrals/", "/randomisation/unblinding/mine/"],
+MAX_QUERIES = 10
+# The demo login that acts in each role; researcher1 and the peer support worker work at CAM.
+DEMO_LOGIN = {
+    Role.TRIAL_MANAGER: "manager",
+    Role.RESEARCHER: "researcher1",
+    Role.PEER_SUPPORT_WORKER: "psw.cam",
+    Role.STATISTICIAN: "statistician",
+    Role.REFERRER: "referrer.cam",
+    Role.CHIEF_INVESTIGATOR: "chief",
+    Role.RANDOMISATION_STATISTICIAN: "lists",
 }
 
 
-def _queries(username: str, path: str) -> int:
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    client.get(path)  # warm the session and caches
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-        if response.streaming:
-            b"".join(response.streaming_content)
-    assert response.status_code == 200, path
-    return len(captured)
-
-
-def _grow(count: int) -> None:
-    """More randomised participants at CAM, through the services."""
-    manager = User.objects.get(username="manager")
-    researcher = User.objects.get(username="researcher1")
-    referrer = User.objects.get(username="referrer.cam")
-    actor = actor_for(manager, Role.TRIAL_MANAGER)
-    for i in range(count):
-        on = dt.date(2026, 8, 1) + dt.timedelta(days=i)
-        p = register_participant(
-            site=Site.objects.get(code="CAM"),
-            referred_on=on,
-            by=referrer,
-            identity={
-                "nhs_number": fresh_nhs_number(),
-                "given_name": "G",
-                "family_name": "Row",
-                "date_of_birth": dt.date(1980, 1, 1),
-            },
+def _pages() -> dict[tuple[Role, str], str]:
+    """(role, route) -> URL for every page the role may open, filled from a CAM participant in peer support."""
+    staff = {role: User.objects.get(username=name) for role, name in DEMO_LOGIN.items()}
+    sample = (
+        Participant.objects.filter(
+            site__code="CAM", caseload_assignment__worker=staff[Role.PEER_SUPPORT_WORKER]
         )
-        enrol(p, protocol(), researcher, on)
-        if randomise(actor, p, by=manager, on=on).arm == "intervention":
-            assign_least_loaded_worker(p, by=manager, on=on)
-
-
-def test_query_counts_do_not_grow_with_the_trial(demo):
-    before = {(u, p): _queries(u, p) for u, paths in PAGES.items() for p in paths}
-    _grow(20)
-    after = {(u, p): _queries(u, p) for u, paths in PAGES.items() for p in paths}
-    assert after == before
-    assert max(before.values()) <= 15, before
-
-
-def test_participant_pages_query_counts_are_bounded(demo):
-    small = Participant.objects.filter(allocation__isnull=False).order_by("trial_id").first()
-    counts = {
-        path: _queries("manager", path.format(small.trial_id))
-        for path in ["/participants/{}/", "/participants/{}/history/", "/participants/{}/edit/"]
+        .order_by("trial_id")
+        .first()
+    )
+    assert sample is not None
+    return {
+        (role, name): url_of(name, sample, staff)
+        for name, outcomes in sorted(MATRIX.items())
+        for role in ROLES
+        if role is not None and outcomes[role] == OK
     }
-    assert all(n <= 15 for n in counts.values()), counts
+
+
+# A day-long session: no renewal of its idle expiry falls inside the count.
+@override_settings(SESSION_COOKIE_AGE=24 * 3600)
+def _counts(pages: dict[tuple[Role, str], str]) -> dict[tuple[Role, str], int]:
+    """Queries per page, each page opened once in a session signed in as the role's demo login."""
+    counts = {}
+    for role in DEMO_LOGIN:
+        client = Client()
+        client.force_login(User.objects.get(username=DEMO_LOGIN[role]))
+        client.get("/")  # the landing page after sign-in
+        for (page_role, name), url in pages.items():
+            if page_role != role:
+                continue
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+                if response.streaming:
+                    b"".join(response.streaming_content)
+            assert response.status_code == 200, (role, url)
+            counts[(role, name)] = len(captured)
+    return counts
+
+
+@pytest.mark.parametrize("sizes", [(20, 150)])
+def test_query_counts_are_bounded_and_do_not_grow_with_the_trial(db, core_protocol, sizes):
+    """The demo trial at a small and a larger size, each loaded, counted and rolled back in turn."""
+    counts = {}
+    for size in sizes:
+        with transaction.atomic():
+            load_demo(core_protocol, seed=7, today=DEMO_TODAY, size=size)
+            counts[size] = _counts(_pages())
+            transaction.set_rollback(True)
+    small, large = (counts[size] for size in sizes)
+    assert large == small
+    over = {page: n for page, n in large.items() if n > MAX_QUERIES}
+    assert over == {}, over

@@ -6,7 +6,9 @@ import sys
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -85,6 +87,23 @@ def test_idle_sessions_expire(client, staff):
     time.sleep(2.1)
     response = client.get(reverse("followup:worklist"))
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+@override_settings(SESSION_COOKIE_AGE=3)
+def test_a_session_in_use_stays_open(client, staff):
+    client.force_login(staff[Role.RESEARCHER])
+    for _ in range(3):  # four seconds in all, never two idle
+        assert client.get(reverse("followup:worklist")).status_code == 200
+        time.sleep(1.3)
+    assert client.get(reverse("followup:worklist")).status_code == 200
+
+
+def test_opening_a_page_does_not_write_the_session(client, staff):
+    client.force_login(staff[Role.RESEARCHER])
+    client.get(reverse("followup:worklist"))
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("followup:worklist")).status_code == 200
+    assert [q["sql"] for q in captured if "django_session" in q["sql"] and "SELECT" not in q["sql"]] == []
 
 
 def test_security_headers_on_every_page(client, staff):

@@ -1,7 +1,8 @@
-"""Attach the acting role to each request, and hold unblinded roles at the two-factor step."""
+"""Attach the acting role to each request, hold unblinded roles at the two-factor step, and end idle sessions."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -14,6 +15,25 @@ from aftercrisis.accounts.selectors import actor_for
 ACTING_ROLE = "acting_role"
 # Signing in, choosing a role and enrolling a device must work before the second factor.
 OPEN_BEFORE_SECOND_FACTOR = ("/account/", "/static/")
+RENEWED_AT = "renewed_at"
+
+
+class IdleExpiryMiddleware:
+    """A session ends SESSION_COOKIE_AGE seconds after its last request, give or take a tenth.
+
+    Saving the session on every request would write to the database on every page, so its expiry
+    is renewed (the session changed, hence saved) only once a tenth of that age has passed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        now = int(time.time())
+        if session.session_key and now - session.get(RENEWED_AT, 0) >= settings.SESSION_COOKIE_AGE // 10:
+            session[RENEWED_AT] = now
+        return self.get_response(request)
 
 
 class ActorMiddleware:

@@ -32,6 +32,4 @@ def participant_for(actor: Actor, trial_id: str) -> Participant:
 def identity_for(actor: Actor, participant: Participant) -> Identity | None:
     if not actor.can(Capability.VIEW_IDENTITY):
         return None
-    if not participants_for(actor).filter(pk=participant.pk).exists():
-        return None
-    return Identity.objects.filter(participant=participant).first()
+    return Identity.objects.filter(participant__in=participants_for(actor), participant=participant).first()

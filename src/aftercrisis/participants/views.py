@@ -59,7 +59,9 @@ def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
             "can": {c.name: actor.can(c) for c in Capability},
             "withdrawals": withdrawals_for(actor, participant),
             "reconsent": needs_reconsent(participant, protocol()),
-            "not_ready": why_not_ready(participant, protocol()) if actor.can(Capability.RANDOMISE) else [],
+            "not_ready": why_not_ready(participant, protocol())
+            if actor.can(Capability.RANDOMISE) and participant.status == Status.CONSENTED
+            else [],
         },
     )
 
