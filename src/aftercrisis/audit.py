@@ -17,8 +17,18 @@ from aftercrisis.lock.services import refuse_if_locked
 
 M = TypeVar("M", bound=models.Model)
 
+# The reason is kept in django-simple-history's own column, the same on every audited table.
+REASON_MAX_LENGTH: int = User.history.model._meta.get_field("history_change_reason").max_length  # type: ignore[attr-defined]
+
+
+def _refuse_too_long(reason: str) -> None:
+    """Forms say so first; this stops any other caller before the database does."""
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": f"Reason must be {REASON_MAX_LENGTH} characters or fewer"})
+
 
 def record_creation(instance: M, *, by: User | None, reason: str) -> M:
+    _refuse_too_long(reason)
     refuse_if_locked()
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
@@ -33,6 +43,7 @@ def audited_update(instance: M, changes: Mapping[str, Any], *, by: User | None, 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
+    _refuse_too_long(reason)
     refuse_if_locked()
     changed = {name: value for name, value in changes.items() if getattr(instance, name) != value}
     if not changed:

@@ -1,4 +1,4 @@
-"""Form behaviour shared by every page: error messages that name the field."""
+"""Form behaviour shared by every page: error messages that name the field, and the reason for a change."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from aftercrisis.audit import REASON_MAX_LENGTH
 
 
 class NamedErrors:
@@ -22,6 +24,34 @@ class NamedErrors:
                 field.error_messages["required"] = f"{verb} {label}"
             if "invalid" in field.error_messages and isinstance(field, forms.DateField):
                 field.error_messages["invalid"] = f"{label.capitalize()} must be a real date, like 31 3 1980"
+            if getattr(field, "max_length", None) is not None:
+                field.error_messages["max_length"] = (
+                    f"{label.capitalize()} must be %(limit_value)d characters or fewer (it has %(show_value)d)"
+                )
+
+
+REASON_HELP = (
+    "Say why this is being changed, for example 'typing error at entry' or 'participant moved house'."
+)
+
+
+class ReasonField(forms.CharField):
+    """A reason kept in the audit history, no longer than the column that keeps it.
+
+    Without a label it is the reason for correcting data already entered.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "label" not in kwargs:
+            kwargs |= {
+                "label": "Reason for the change",
+                "help_text": REASON_HELP,
+                "error_messages": {
+                    "required": "Give a reason for changing data that has already been entered"
+                },
+            }
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(max_length=REASON_MAX_LENGTH, **kwargs)
 
 
 def show_refusal(form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import history_of
@@ -94,6 +95,12 @@ def test_a_malformed_csv_changes_nothing_and_names_every_problem(
 def test_missing_csv_columns_are_named(actor_of):
     parsed = parse_csv(actor_of(Role.RESEARCHER), "trial_id,begin\nX,2026-01-01\n", filename="x.csv")
     assert parsed.problems == ["header: missing column(s) setting, start"]
+
+
+def test_a_csv_column_given_twice_is_refused(two, actor_of):
+    text = f"trial_id,setting,start,end,start\n{two[0].trial_id},inpatient_ward,2026-02-01,,2026-03-01\n"
+    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="x.csv")
+    assert parsed.problems == ["header: column(s) start given more than once"] and parsed.drafts == []
 
 
 def _encounter(rid, subject, setting, start, end=None, status="finished", admission=None):
@@ -254,10 +261,7 @@ def test_overlaps_from_different_sources_are_reconciled_with_an_audited_decision
     )
     reported.refresh_from_db()
     assert reported.superseded_by == records and decision.kept == records
-    assert (
-        history_of(reported)[0]["reason"]
-        == f"same episode as {records.pk}: same ward stay, dates from records"
-    )
+    assert history_of(reported)[0]["reason"] == "same ward stay, dates from records"
     assert overlaps_for(researcher) == []
     assert EpisodeReconciliation.objects.count() == 1
     # The superseded record no longer feeds the derivation.
@@ -343,3 +347,33 @@ def test_safety_page_shows_no_arm_to_masked_roles(client, two, actor_of, staff, 
     client.force_login(staff[Role.TRIAL_MANAGER])
     page = client.get("/outcomes/safety/").content.decode()
     assert any(arm.name in page for arm in core_protocol.arms)
+
+
+def test_reconcile_page_refuses_damaged_episode_ids_then_records_the_decision(
+    client, two, actor_of, staff, core_protocol
+):
+    """The pattern of fault 4: ids sent back by the page were turned into numbers unchecked."""
+    a, _ = two
+    user = staff[Role.RESEARCHER]
+    first, second = record_episodes(
+        actor_of(Role.RESEARCHER),
+        core_protocol,
+        [
+            EpisodeDraft(a, "inpatient_ward", dt.date(2026, 3, 1), None, "", "clinical_records", "", "form"),
+            EpisodeDraft(a, "inpatient_ward", dt.date(2026, 3, 2), None, "", "self_report", "", "form"),
+        ],
+        by=user,
+        today=TODAY,
+    )
+    client.force_login(user)
+    url = reverse("outcomes:reconcile")
+    form = {"pair": [first.pk, second.pk], "decision": "same", "keep": first.pk, "reason": "same stay"}
+    for damaged in [{"pair": [first.pk, "²"]}, {"pair": [first.pk, "9" * 5000]}, {"keep": str(2**64)}]:
+        page = client.post(url, {**form, **damaged})
+        assert page.status_code == 200
+        assert "does not match a record on this page" in page.content.decode()
+    assert client.post(url, {**form, "pair": [first.pk, 2**63 - 1]}).status_code == 404
+    assert not EpisodeReconciliation.objects.exists()
+    assert client.post(url, form).status_code == 302
+    second.refresh_from_db()
+    assert second.superseded_by == first

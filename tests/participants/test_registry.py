@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from tests.conftest import fresh_nhs_number
 
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import history_of
+from aftercrisis.audit import REASON_MAX_LENGTH, history_of
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.services import (
     move_to,
@@ -75,6 +76,46 @@ def test_edit_without_reason_is_refused_and_changes_nothing(make_participant, st
     participant.refresh_from_db()
     assert participant.prior_admissions == 1
     assert participant.history.count() == 1
+
+
+def test_a_reason_longer_than_the_audit_keeps_is_refused_and_changes_nothing(make_participant, staff):
+    participant = make_participant(prior_admissions=1)
+    with pytest.raises(ValidationError, match="Reason must be 100 characters or fewer") as caught:
+        update_research_data(
+            participant,
+            {"prior_admissions": 3},
+            by=staff[Role.RESEARCHER],
+            reason="r" * (REASON_MAX_LENGTH + 1),
+        )
+    assert list(caught.value.message_dict) == ["reason"]
+    participant.refresh_from_db()
+    assert participant.prior_admissions == 1 and participant.history.count() == 1
+
+
+@pytest.mark.parametrize("page", ["participants:edit", "participants:edit_identity"])
+def test_the_edit_pages_refuse_a_reason_too_long_to_keep(client, make_participant, staff, page):
+    participant = make_participant(prior_admissions=1)
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse(page, kwargs={"trial_id": participant.trial_id})
+    form = client.get(url).content.decode()
+    assert f'maxlength="{REASON_MAX_LENGTH}"' in form
+    data = {
+        "prior_admissions": "3",
+        "age_at_entry": str(participant.age_at_entry),
+        **{
+            f: getattr(participant.identity, f)
+            for f in ["nhs_number", "given_name", "family_name", "postcode"]
+        },
+        "date_of_birth": participant.identity.date_of_birth.isoformat(),
+        "phone": "07700 900999",
+        "reason": "r" * (REASON_MAX_LENGTH + 1),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Reason for the change must be 100 characters or fewer (it has 101)" in response.content.decode()
+    participant.refresh_from_db()
+    assert participant.prior_admissions == 1 and participant.identity.phone == "07700 900123"
+    assert participant.history.count() == 1 and participant.identity.history.count() == 1
 
 
 def test_edit_with_reason_is_in_the_history_with_before_and_after(make_participant, staff):

@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aftercrisis.accounts.decorators import requires, staff_user
-from aftercrisis.accounts.forms import ChooseRoleForm, TokenForm
+from aftercrisis.accounts.forms import ChooseRoleForm, SignInForm, TokenForm
 from aftercrisis.accounts.middleware import ACTING_ROLE
 from aftercrisis.accounts.models import Site
 from aftercrisis.accounts.policy import Actor, Capability
@@ -22,6 +22,7 @@ from aftercrisis.accounts.selectors import roles_of, staff_with_roles
 
 class SignInView(LoginView):
     template_name = "accounts/login.jinja"
+    form_class = SignInForm
     redirect_authenticated_user = True
 
 

@@ -6,7 +6,7 @@ from django import forms
 
 from aftercrisis.followup.instruments import Instrument
 from aftercrisis.followup.models import ContactChannel, ContactOutcome, VisitMethod
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import NamedErrors, ReasonField
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
 
@@ -41,10 +41,11 @@ class QuestionnaireForm(NamedErrors, forms.Form):
                 widget=forms.RadioSelect,
             )
             self.fields["completed_on"] = forms.DateField(label="Date completed", widget=DATE)
-            self.fields["reason"] = forms.CharField(
+            self.fields["reason"] = ReasonField(
                 label="Reason for a change",
                 required=False,
                 help_text="Only when correcting answers already entered",
+                widget=forms.TextInput,
             )
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField, RecordIdsField
 from aftercrisis.outcomes.models import (
     AdmissionType,
     Decision,
@@ -51,8 +51,9 @@ class ImportForm(NamedErrors, forms.Form):
 
 class ReconcileForm(NamedErrors, forms.Form):
     decision = forms.ChoiceField(label="Decision", choices=Decision.choices, widget=forms.RadioSelect)
-    kept = forms.IntegerField(label="Record to keep", required=False, widget=forms.HiddenInput)
-    reason = forms.CharField(label="Reason", max_length=500)
+    pair = RecordIdsField(label="Overlapping episodes")
+    keep = RecordIdField(label="Record to keep", required=False)
+    reason = ReasonField(label="Reason", widget=forms.TextInput)
 
 
 class DeathForm(NamedErrors, forms.Form):
@@ -85,6 +86,6 @@ class SaeReviewForm(NamedErrors, forms.Form):
     review_notes = forms.CharField(
         label="Review notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    reason = forms.CharField(
-        label="Reason for signing off", max_length=200, initial="reviewed and signed off"
+    reason = ReasonField(
+        label="Reason for signing off", widget=forms.TextInput, initial="reviewed and signed off"
     )

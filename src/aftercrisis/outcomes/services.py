@@ -134,7 +134,7 @@ def reconcile(
         if kept is None or kept.pk not in (first.pk, second.pk):
             raise ValidationError({"kept": "Select which record to keep"})
         dropped = second if kept.pk == first.pk else first
-        audited_update(dropped, {"superseded_by": kept}, by=by, reason=f"same episode as {kept.pk}: {reason}")
+        audited_update(dropped, {"superseded_by": kept}, by=by, reason=reason)
     elif decision == Decision.DISTINCT:
         kept = None
     else:

@@ -2,22 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import NamedErrors, ReasonField
 from aftercrisis.participants.models import Identity, Participant
-
-REASON_HELP = (
-    "Say why this is being changed, for example 'typing error at entry' or 'participant moved house'."
-)
-
-
-class ReasonField(forms.CharField):
-    def __init__(self) -> None:
-        super().__init__(
-            label="Reason for the change",
-            help_text=REASON_HELP,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            error_messages={"required": "Give a reason for changing data that has already been entered"},
-        )
 
 
 class ResearchDataForm(NamedErrors, forms.ModelForm[Participant]):

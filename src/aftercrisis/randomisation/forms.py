@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -21,6 +21,7 @@ class UnblindingRequestForm(NamedErrors, forms.Form):
 
 
 class UnblindingDecisionForm(NamedErrors, forms.Form):
+    request = RecordIdField(label="Unblinding request")
     decision = forms.ChoiceField(
         label="Decision", widget=forms.RadioSelect, choices=[("approve", "Approve"), ("refuse", "Refuse")]
     )
@@ -36,7 +37,7 @@ class CorrectionForm(NamedErrors, forms.Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.order_by("code"), label="Correct stratum (wrong stratum only)", required=False
     )
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = ReasonField(label="Reason")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

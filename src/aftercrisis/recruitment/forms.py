@@ -27,7 +27,7 @@ class ReferralForm(NamedErrors, forms.Form):
         help_text="For example, 1980-03-31",
     )
     phone = forms.CharField(label="Phone", max_length=20, required=False)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", max_length=254, required=False)
     address = forms.CharField(label="Address", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     postcode = forms.CharField(label="Postcode", max_length=10, required=False)
     referred_on = forms.DateField(
