@@ -74,9 +74,15 @@ def _admission(value: str, where: str, problems: list[str]) -> str:
 def parse_csv(actor: Actor, text: str, *, filename: str) -> Parsed:
     parsed = Parsed()
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CSV_COLUMNS[:3] if c not in (reader.fieldnames or [])]
+    header = reader.fieldnames or []
+    missing = [c for c in CSV_COLUMNS[:3] if c not in header]
     if missing:
         parsed.problems.append(f"header: missing column(s) {', '.join(missing)}")
+    # A column given twice is ambiguous: the reader would silently keep the last one.
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        parsed.problems.append(f"header: column(s) {', '.join(twice)} given more than once")
+    if parsed.problems:
         return parsed
     rows = list(reader)
     if not rows:
