@@ -54,6 +54,32 @@ class ReasonField(forms.CharField):
         super().__init__(max_length=REASON_MAX_LENGTH, **kwargs)
 
 
+# Ids are BigAutoField: anything outside this range names no record, and SQLite cannot even compare it.
+RECORD_ID_MAX = 2**63 - 1
+
+
+class RecordIdField(forms.IntegerField):
+    """The id of a record that a page sends back: hidden, a whole number, within the range of ids."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=RECORD_ID_MAX, **kwargs)
+        damaged = f"{self.label or 'The record'} does not match a record on this page: reload the page and try again"
+        given = kwargs.get("error_messages") or {}
+        self.error_messages |= {c: damaged for c in ("invalid", "min_value", "max_value") if c not in given}
+
+
+class RecordIdsField(forms.Field):
+    """Ids of records that a page sends back, one hidden input each, each one a RecordIdField."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        one = RecordIdField(label=self.label)
+        return [one.clean(v) for v in value or []]
+
+
 def show_refusal(form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
     """A service's refusal on the form: on the field it names, or at the top (a lock, say, names none)."""
     if not hasattr(exc, "error_dict"):

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.intervention.dispatch import (
@@ -67,3 +68,33 @@ def test_queue_print_post_and_return(allocation_lists, make_participant, staff, 
     assert list(awaiting_dispatch()) == [people[0]]  # comes back to be sent again
     with pytest.raises(ValidationError, match="Only a workbook that was posted"):
         mark_returned(handed, on=DAY, by=manager)
+
+
+def test_dispatch_ids_too_large_or_damaged_are_refused(client, allocation_lists, make_participant, staff):
+    """Fault 3: a hidden `dispatches` value too large for an integer ended in OverflowError."""
+    manager = staff[Role.TRIAL_MANAGER]
+    person = make_participant("CAM", Status.RANDOMISED)
+    update_identity(person, {"address": "12 Mill Road", "postcode": "NW1 2AB"}, by=manager, reason="given")
+    queue_everyone_for_post(on=DAY, by=manager)
+    queued = postal_queue().get()
+    client.force_login(manager)
+    page = client.get(reverse("peer_support:dispatch")).content.decode()
+    assert f'name="dispatches" value="{queued.pk}"' in page
+    posted = reverse("peer_support:posted")
+    for damaged in [str(2**63), str(2**64), "9" * 5000, "abc", "-1", "0", "²"]:
+        form = {"dispatches": [queued.pk, damaged], "posted_on": "2026-02-03"}
+        response = client.post(posted, form, follow=True)
+        assert response.redirect_chain == [(reverse("peer_support:dispatch"), 302)]
+        assert "Print batch does not match a record on this page" in response.content.decode()
+    assert postal_queue().get() == queued
+    client.post(posted, {"dispatches": [queued.pk, 2**63 - 1], "posted_on": "2026-02-03"})
+    assert not postal_queue().exists()  # an id no record has is ignored, the rest is posted
+
+    returned = reverse("peer_support:participant_dispatch", kwargs={"trial_id": person.trial_id})
+    response = client.post(
+        returned, {"action": "returned", "dispatch": str(2**64), "returned_on": "2026-02-20"}
+    )
+    assert response.status_code == 200
+    assert "Workbook dispatch does not match a record on this page" in response.content.decode()
+    queued.refresh_from_db()
+    assert queued.returned_on is None

@@ -74,3 +74,29 @@ def test_the_randomisation_statistician_downloads_a_list_that_verifies(client, s
         text, ["intervention", "control"], ["CAM", "ISL", "HAR", "ENF", "BRI", "SLO"], checksum(text)
     )
     assert sum(len(v) for v in lists.values()) == AllocationSlot.objects.count()
+
+
+def test_unblinding_decision_with_a_damaged_request_id_is_refused(
+    client, staff, allocation_lists, make_participant
+):
+    """Fault 4: a non-numeric `request` id ended in ValueError."""
+    p = make_participant("CAM", Status.RANDOMISED)
+    client.force_login(staff[Role.RESEARCHER])
+    client.post(
+        reverse("randomisation:unblinding_request", kwargs={"trial_id": p.trial_id}),
+        {"reason": "Admitted; the ward needs to know"},
+    )
+    open_request = UnblindingRequest.objects.get()
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    url = reverse("randomisation:unblinding")
+    for damaged in ["abc", "", "1.5", "-3", str(2**63), "9" * 5000, "²"]:
+        response = client.post(url, {"request": damaged, "decision": "approve", "note": ""}, follow=True)
+        assert response.redirect_chain == [(url, 302)]
+        page = response.content.decode()
+        assert "Unblinding request does not match a record on this page" in page or (
+            damaged == "" and "Enter unblinding request" in page
+        )
+    response = client.post(url, {"request": open_request.pk + 1, "decision": "approve"}, follow=True)
+    assert "That unblinding request is no longer open" in response.content.decode()
+    open_request.refresh_from_db()
+    assert open_request.status == "requested"

@@ -84,7 +84,9 @@ def queue_everyone_for_post(*, on: dt.date, by: User) -> int:
 @transaction.atomic
 def mark_posted(dispatch_ids: list[int], *, on: dt.date, by: User) -> int:
     """The printed batch has gone in the post."""
-    batch = list(postal_queue().select_for_update(of=("self",)).filter(pk__in=dispatch_ids))
+    # Matched here, not in SQL: the queue bounds the batch, however many ids a damaged page sends.
+    wanted = set(dispatch_ids)
+    batch = [d for d in postal_queue().select_for_update(of=("self",)) if d.pk in wanted]
     for dispatch in batch:
         if on < dispatch.queued_on:
             raise ValidationError(

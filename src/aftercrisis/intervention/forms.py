@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from aftercrisis.accounts.models import User
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import NamedErrors, RecordIdField, RecordIdsField
 from aftercrisis.intervention.models import ContactMethod, DispatchMethod, SessionMode, SessionOutcome
 from aftercrisis.intervention.services import SessionDetails
 from aftercrisis.workbook.content import load_workbook
@@ -89,20 +89,13 @@ class DispatchForm(NamedErrors, forms.Form):
 
 
 class ReturnedForm(NamedErrors, forms.Form):
-    dispatch = forms.IntegerField(widget=forms.HiddenInput)
+    dispatch = RecordIdField(label="Workbook dispatch")
     returned_on = forms.DateField(label="Returned undelivered on", widget=DATE)
 
 
 class PostedForm(NamedErrors, forms.Form):
-    dispatches = forms.CharField(widget=forms.HiddenInput)
+    dispatches = RecordIdsField(label="Print batch")
     posted_on = forms.DateField(label="Date posted", widget=DATE)
-
-    def clean_dispatches(self) -> list[int]:
-        raw: str = self.cleaned_data["dispatches"]
-        try:
-            return [int(x) for x in raw.split(",") if x]
-        except ValueError:
-            raise forms.ValidationError("The batch list is damaged: print the batch again") from None
 
 
 class SupervisionForm(NamedErrors, forms.Form):

@@ -56,7 +56,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             "waiting_count": waiting.count(),
             "returned": returned,
             "posted_form": PostedForm(
-                initial={"dispatches": ",".join(str(d.pk) for d in queue), "posted_on": timezone.localdate()}
+                initial={"dispatches": [d.pk for d in queue], "posted_on": timezone.localdate()}
             ),
         },
     )
@@ -87,14 +87,10 @@ def print_batch(request: HttpRequest) -> HttpResponse:
 def posted(request: HttpRequest) -> HttpResponse:
     form = PostedForm(request.POST)
     if form.is_valid():
-        try:
-            n = mark_posted(
-                form.cleaned_data["dispatches"], on=form.cleaned_data["posted_on"], by=staff_user(request)
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"{n} workbooks were marked as posted.")
+        n = mark_posted(
+            form.cleaned_data["dispatches"], on=form.cleaned_data["posted_on"], by=staff_user(request)
+        )
+        messages.success(request, f"{n} workbooks were marked as posted.")
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("peer_support:dispatch")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
+from aftercrisis.forms import show_refusal
 from aftercrisis.outcomes.forms import (
     DeathForm,
     EpisodeForm,
@@ -38,11 +39,6 @@ def _settings() -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in protocol().outcomes.acute_care_settings]
 
 
-def _refused(form: object, exc: ValidationError) -> None:
-    for message in exc.messages:
-        form.add_error(None, message)  # type: ignore[attr-defined]
-
-
 @requires(Capability.RECORD_EPISODES)
 @require_http_methods(["GET", "POST"])
 def episodes(request: HttpRequest, trial_id: str) -> HttpResponse:
@@ -64,7 +60,7 @@ def episodes(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             record_episodes(actor, protocol(), [draft], by=staff_user(request), today=timezone.localdate())
         except ValidationError as exc:
-            _refused(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The episode was recorded.")
             return redirect("outcomes:episodes", trial_id=trial_id)
@@ -120,28 +116,26 @@ def reconcile(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     overlaps = overlaps_for(actor)
     form = ReconcileForm(request.POST or None)
-    if request.method == "POST":
-        pair = {int(x) for x in request.POST.getlist("pair") if x.isdigit()}
+    if request.method == "POST" and form.is_valid():
+        pair = set(form.cleaned_data["pair"])
         chosen = next((o for o in overlaps if {o.first.pk, o.second.pk} == pair), None)
         if chosen is None:
             raise Http404("no such overlap")
-        if form.is_valid():
-            kept_pk = form.cleaned_data["kept"] or request.POST.get("keep")
-            kept = next((e for e in (chosen.first, chosen.second) if str(e.pk) == str(kept_pk)), None)
-            try:
-                reconcile_pair(
-                    chosen.first,
-                    chosen.second,
-                    form.cleaned_data["decision"],
-                    kept=kept,
-                    by=staff_user(request),
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                _refused(form, exc)
-            else:
-                messages.success(request, "The decision was recorded.")
-                return redirect("outcomes:reconcile")
+        kept = next((e for e in (chosen.first, chosen.second) if e.pk == form.cleaned_data["keep"]), None)
+        try:
+            reconcile_pair(
+                chosen.first,
+                chosen.second,
+                form.cleaned_data["decision"],
+                kept=kept,
+                by=staff_user(request),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            show_refusal(form, exc, {"kept": "keep"})
+        else:
+            messages.success(request, "The decision was recorded.")
+            return redirect("outcomes:reconcile")
     return render(
         request,
         "outcomes/reconcile.jinja",
@@ -166,7 +160,7 @@ def death(request: HttpRequest, trial_id: str) -> HttpResponse:
                 today=timezone.localdate(),
             )
         except ValidationError as exc:
-            _refused(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(
                 request, "The death was recorded and a serious adverse event report opened for review."
@@ -188,7 +182,7 @@ def sae_new(request: HttpRequest, trial_id: str) -> HttpResponse:
         try:
             report_sae(actor, sae, by=staff_user(request))
         except ValidationError as exc:
-            _refused(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The serious adverse event was reported.")
             return redirect("outcomes:safety")
@@ -226,7 +220,7 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             sign_off_sae(actor, sae, data, by=staff_user(request), on=timezone.localdate(), reason=reason)
         except ValidationError as exc:
-            _refused(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, "The event was signed off.")
             return redirect("outcomes:safety")

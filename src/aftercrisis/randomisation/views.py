@@ -11,9 +11,7 @@ from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
-from aftercrisis.intervention.services import assign_least_loaded_worker
 from aftercrisis.participants.selectors import participant_for
-from aftercrisis.randomisation.announce import announce_allocation
 from aftercrisis.randomisation.forms import (
     BackupAllocationForm,
     CorrectionForm,
@@ -24,6 +22,7 @@ from aftercrisis.randomisation.lists import checksum
 from aftercrisis.randomisation.models import Allocation, AllocationSlot, UnblindingRequest, UnblindingStatus
 from aftercrisis.randomisation.services import (
     RandomisationRefused,
+    Randomised,
     allocation_list_csv,
     correct_stratum,
     enter_backup_allocation,
@@ -43,29 +42,28 @@ from aftercrisis.randomisation.unblinding import (
 def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
-    new = not Allocation.objects.filter(participant=participant).exists()
     try:
-        allocation = take_allocation(actor, participant, by=staff_user(request))
+        done = take_allocation(actor, participant, by=staff_user(request))
     except RandomisationRefused as exc:
         messages.error(request, exc.messages[0])
         return redirect("participants:detail", trial_id=trial_id)
-    trial = protocol()
-    arm = trial.arm(allocation.arm)
-    text = f"{participant.trial_id} is allocated to: {arm.name}."
-    if allocation.arm == trial.intervention.arm and not hasattr(participant, "caseload_assignment"):
-        assignment = assign_least_loaded_worker(
-            participant, by=staff_user(request), on=allocation.randomised_on
-        )
-        text += (
-            f" Added to {assignment.worker.display_name}'s caseload."
-            if assignment
-            else " There is no peer support worker at this site yet: assign one."
-        )
-    if new:
-        sent = announce_allocation(allocation, trial)
-        text += f" {len(sent)} notification{'s' if len(sent) != 1 else ''} sent."
-    messages.success(request, text)
+    messages.success(request, _randomised_text(done))
     return redirect("participants:detail", trial_id=trial_id)
+
+
+def _randomised_text(done: Randomised) -> str:
+    trial = protocol()
+    allocation = done.allocation
+    who, arm = allocation.participant.trial_id, trial.arm(allocation.arm).name
+    if not done.created:  # a second click, or someone else got there first
+        return f"{who} was already randomised on {allocation.randomised_on:%-d %b %Y} to: {arm}."
+    text = f"{who} is allocated to: {arm}."
+    if done.assignment is not None:
+        text += f" Added to {done.assignment.worker.display_name}'s caseload."
+    elif allocation.arm == trial.intervention.arm:
+        text += " There is no peer support worker at this site yet: assign one."
+    n = len(done.notifications)
+    return text + f" {n} notification{'s' if n != 1 else ''} sent."
 
 
 @requires(Capability.RANDOMISE)
@@ -110,7 +108,7 @@ def backup(request: HttpRequest) -> HttpResponse:
             form.add_error("trial_id", "There is no participant with this trial ID")
         else:
             try:
-                allocation = enter_backup_allocation(
+                done = enter_backup_allocation(
                     actor,
                     participant,
                     position=data["position"],
@@ -121,7 +119,7 @@ def backup(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 show_refusal(form, exc)
             else:
-                note = "" if allocation.matches_list else " It differs from the list: reconcile it."
+                note = "" if done.allocation.matches_list else " It differs from the list: reconcile it."
                 messages.success(
                     request, f"The backup allocation of {participant.trial_id} is entered.{note}"
                 )
@@ -193,11 +191,14 @@ def unblinding(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     if request.method == "POST":
         form = UnblindingDecisionForm(request.POST)
-        open_request = requests_for(actor).filter(
-            pk=request.POST.get("request", "0") or 0, status=UnblindingStatus.REQUESTED
-        )
-        target: UnblindingRequest | None = open_request.first()
-        if target is not None and form.is_valid():
+        if not form.is_valid():
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            return redirect("randomisation:unblinding")
+        open_requests = requests_for(actor).filter(status=UnblindingStatus.REQUESTED)
+        target: UnblindingRequest | None = open_requests.filter(pk=form.cleaned_data["request"]).first()
+        if target is None:
+            messages.error(request, "That unblinding request is no longer open")
+        else:
             try:
                 decide_unblinding(
                     actor,
@@ -210,7 +211,5 @@ def unblinding(request: HttpRequest) -> HttpResponse:
                 messages.error(request, exc.messages[0])
             else:
                 messages.success(request, f"The request for {target.participant.trial_id} is decided.")
-        else:
-            messages.error(request, "Select a decision for an open request")
         return redirect("randomisation:unblinding")
     return _listing(request, "Emergency unblinding requests")
