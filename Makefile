@@ -43,10 +43,10 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-## assets: the NHS.UK frontend, compiled into build/static (never committed)
-assets: build/static/nhsuk/app.css
+## assets: the NHS.UK frontend, compiled into src/aftercrisis/static (never committed)
+assets: src/aftercrisis/static/nhsuk/app.css
 
-build/static/nhsuk/app.css: node_modules/.package-lock.json assets/app.scss assets/build.mjs assets/init.js
+src/aftercrisis/static/nhsuk/app.css: node_modules/.package-lock.json assets/app.scss assets/build.mjs assets/init.js
 	npm run -s build
 
 ## system-packages: Debian's chromium (for browser tests), poppler and Pango (for PDFs), if missing
@@ -59,4 +59,4 @@ system-packages:
 	fi
 
 clean:
-	rm -rf build var .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf build src/aftercrisis/static var .mypy_cache .ruff_cache .import_linter_cache

@@ -1,4 +1,5 @@
-// Compile the NHS.UK frontend into build/static/nhsuk (run by `make`; nothing here is committed).
+// Compile the NHS.UK frontend into the package's static/nhsuk, so a wheel carries it (run by `make` and by
+// the wheel build; nothing here is committed).
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,7 @@ import * as sass from "sass";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const nhsuk = join(root, "node_modules", "nhsuk-frontend", "dist", "nhsuk");
-const out = join(root, "build", "static", "nhsuk");
+const out = join(root, "src", "aftercrisis", "static", "nhsuk");
 mkdirSync(out, { recursive: true });
 
 const css = sass.compile(join(root, "assets", "app.scss"), {

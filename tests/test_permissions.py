@@ -46,6 +46,7 @@ def row(anonymous, manager, researcher, psw, statistician, referrer, chief, list
 MATRIX = {
     "home":                      row(LOGIN,     ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
     "favicon":                   row(ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
+    "healthz":                   row(OK,        OK,        OK,        OK,        OK,        OK,        OK, lists=OK),
     "accounts:login":            row(OK,        ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, lists=ELSEWHERE),
     "accounts:logout":           row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
     "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),

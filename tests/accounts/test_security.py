@@ -30,7 +30,6 @@ def test_deploy_check_is_clean_under_production_settings(tmp_path):
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
-    (tmp_path / "build" / "static").mkdir(parents=True)  # where the set-up puts the compiled assets
     result = subprocess.run(
         [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True, check=False,

@@ -1,10 +1,32 @@
-"""`aftercrisis manage ...` and `aftercrisis serve`: Django's own commands, with our settings."""
+"""`aftercrisis init`, `aftercrisis manage ...` and `aftercrisis serve`: an installation and Django's commands."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from pathlib import Path
 from typing import Any
+
+
+def init(args: argparse.Namespace) -> int:
+    from aftercrisis.config.home import init as make_home
+
+    try:
+        made = make_home(Path(args.directory))
+    except (FileExistsError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for path in made:
+        print(f"  {path}")
+    home = made[0].parent
+    print(
+        f"\nEdit {home / 'protocol.yaml'} and {home / 'aftercrisis.env'}, then, in {home}:\n"
+        "  aftercrisis manage migrate       create the database\n"
+        "  aftercrisis demo                 or load the demo trial to try it\n"
+        "  aftercrisis serve --production   serve it with gunicorn"
+    )
+    return 0
 
 
 def manage(args: argparse.Namespace) -> int:
@@ -16,21 +38,66 @@ def manage(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.production:
+        return serve_production(args.address or os.environ.get("AFTERCRISIS_BIND", "127.0.0.1:8000"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftercrisis.config.settings.dev")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["aftercrisis manage", "runserver", "--noreload", args.address])
+    execute_from_command_line(
+        ["aftercrisis manage", "runserver", "--noreload", args.address or "127.0.0.1:8000"]
+    )
     return 0
 
 
+def serve_production(address: str) -> int:
+    """Collect the static files, then become gunicorn (so a service manager's signals reach it)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftercrisis.config.settings.production")
+    from django.core.management import call_command
+
+    from aftercrisis.config.django import setup
+
+    setup()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    workers = (
+        os.environ.get("AFTERCRISIS_WORKERS")
+        or os.environ.get("WEB_CONCURRENCY")
+        or str(2 * (os.cpu_count() or 1) + 1)
+    )
+    threads = os.environ.get("AFTERCRISIS_THREADS", "4")
+    command = [sys.executable, "-m", "gunicorn", "aftercrisis.config.wsgi:application", "--bind", address,
+               "--workers", workers, "--threads", threads, "--timeout", "120", "--no-control-socket"]  # fmt: skip
+    os.execv(sys.executable, command)
+
+
 def register(subparsers: Any) -> None:
+    init_parser = subparsers.add_parser(
+        "init",
+        help="create a working directory: settings file, a protocol to edit, data folder",
+        description="Create DIRECTORY with aftercrisis.env (settings, with a new secret key), protocol.yaml "
+        "(the CORE protocol, to edit) and var/ (the SQLite database and static files). Commands run in "
+        "DIRECTORY, or with AFTERCRISIS_HOME set to it, use them.",
+    )
+    init_parser.add_argument("directory", help="the directory to create or fill")
+    init_parser.set_defaults(func=init)
     manage_parser = subparsers.add_parser(
         "manage", help="run a Django management command (migrate, createsuperuser, ...)", add_help=False
     )
     manage_parser.add_argument("arguments", nargs=argparse.REMAINDER)
     manage_parser.set_defaults(func=manage)
-    serve_parser = subparsers.add_parser("serve", help="serve the web application for local use")
+    serve_parser = subparsers.add_parser(
+        "serve",
+        help="serve the web application (for local use, or --production)",
+        description="Serve the web application. Without --production, Django's development server with the demo "
+        "settings. With --production, gunicorn under the production settings: static files collected into "
+        "AFTERCRISIS_HOME/var/static and served with hashed names; AFTERCRISIS_WORKERS (or WEB_CONCURRENCY, "
+        "default 2 x cores + 1) worker processes of AFTERCRISIS_THREADS threads (default 4) each.",
+    )
     serve_parser.add_argument(
-        "address", nargs="?", default="127.0.0.1:8000", help="address:port (default 127.0.0.1:8000)"
+        "address",
+        nargs="?",
+        help="address:port (default AFTERCRISIS_BIND with --production, else 127.0.0.1:8000)",
+    )
+    serve_parser.add_argument(
+        "--production", action="store_true", help="serve with gunicorn under the production settings"
     )
     serve_parser.set_defaults(func=serve)

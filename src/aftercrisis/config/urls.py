@@ -1,12 +1,20 @@
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from aftercrisis.accounts.views import home, sites
+from aftercrisis.config.health import healthz
 
 urlpatterns = [
     path("", home, name="home"),
-    path("favicon.ico", RedirectView.as_view(url=static("nhsuk/assets/images/favicon.ico")), name="favicon"),
+    # Lazy: the hashed name is known only once the static files are collected, after the URLs load.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("nhsuk/assets/images/favicon.ico")),
+        name="favicon",
+    ),
+    path("healthz", healthz, name="healthz"),
     path("account/", include("aftercrisis.accounts.urls")),
     path("participants/", include("aftercrisis.participants.urls")),
     path("recruitment/", include("aftercrisis.recruitment.urls")),

@@ -10,17 +10,22 @@ import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 
+from aftercrisis.config.home import ENV_FILE, EXAMPLE_PROTOCOL, read_env_file
+
 django_stubs_ext.monkeypatch()  # lets generic Django classes (ModelForm[Model]) be subscripted at run time
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
+# The installation's home (default: where the command runs): its settings file, protocol and data.
 PROJECT_DIR = Path(os.environ.get("AFTERCRISIS_HOME", Path.cwd()))
 VAR_DIR = PROJECT_DIR / "var"
+read_env_file(PROJECT_DIR / ENV_FILE)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-development-key-never-used-in-production")
 DEBUG = False
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
-PROTOCOL_FILE = Path(os.environ.get("AFTERCRISIS_PROTOCOL", PROJECT_DIR / "protocols" / "core.yaml"))
+# A relative AFTERCRISIS_PROTOCOL is read from the home; without one, the CORE protocol the package carries.
+PROTOCOL_FILE = PROJECT_DIR / os.environ.get("AFTERCRISIS_PROTOCOL", EXAMPLE_PROTOCOL)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -153,7 +158,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [PROJECT_DIR / "build" / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]  # the compiled NHS.UK assets, inside the package
 STATIC_ROOT = VAR_DIR / "static"
 
 # The key that decides which arm is "A" in blinded reports (analysis.blinding). Masked roles never see it.
