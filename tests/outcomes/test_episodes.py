@@ -191,6 +191,17 @@ def test_a_valid_fhir_bundle_creates_exactly_the_expected_episodes(two, actor_of
     assert AcuteCareEpisode.objects.count() == 2
 
 
+def test_fhir_nhs_number_in_other_digits_finds_the_participant(two, actor_of):
+    """Fault 6: the NHS number is compared as ASCII digits, whichever digits the sender used."""
+    a, _ = two
+    arabic_indic = a.identity.nhs_number.translate({ord("0") + d: 0x0660 + d for d in range(10)})
+    subject = {"system": NHS_NUMBER_SYSTEM, "value": arabic_indic}
+    parsed = parse_fhir(
+        actor_of(Role.RESEARCHER), _bundle(_encounter("e-1", subject, "crisis_house", "2026-03-01"))
+    )
+    assert parsed.problems == [] and [d.participant for d in parsed.drafts] == [a]
+
+
 def test_an_invalid_fhir_bundle_changes_nothing_and_names_every_resource(two, actor_of, staff, core_protocol):
     a, _ = two
     nhs = {"system": NHS_NUMBER_SYSTEM, "value": a.identity.nhs_number}

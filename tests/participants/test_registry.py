@@ -66,6 +66,59 @@ def test_duplicate_nhs_number_is_refused(sites, staff):
     assert Participant.objects.count() == 1
 
 
+# Digit d written as the digit d of another script, starting at that script's zero.
+FULL_WIDTH = {ord("0") + d: 0xFF10 + d for d in range(10)}
+ARABIC_INDIC = {ord("0") + d: 0x0660 + d for d in range(10)}
+
+
+def test_nhs_number_in_other_digits_is_the_same_person_and_cannot_be_registered_three_times(
+    client, sites, staff
+):
+    """Fault 6: full-width and Arabic-Indic digits passed isdigit() and were stored as typed."""
+    number = fresh_nhs_number()
+    client.force_login(staff[Role.REFERRER])
+    url = reverse("recruitment:referrals")
+    form = {
+        "site": sites["CAM"].pk,
+        "given_name": "Sam",
+        "family_name": "Rowe",
+        "date_of_birth": "1990-01-01",
+        "referred_on": "2026-01-05",
+    }
+    typed = [
+        f"{number[:3]}\u3000{number[3:6]}\u3000{number[6:]}".translate(FULL_WIDTH),
+        number.translate(ARABIC_INDIC),
+        number,
+    ]
+    assert client.post(url, {**form, "nhs_number": typed[0]}).status_code == 302
+    for again in typed[1:]:
+        page = client.post(url, {**form, "nhs_number": again})
+        assert page.status_code == 200
+        assert "Someone with this NHS number is already in the trial" in page.content.decode()
+    assert list(Identity.objects.values_list("nhs_number", flat=True)) == [number]
+    page = client.post(url, {**form, "nhs_number": "²" + number[1:]})
+    assert "Enter a valid 10-digit NHS number" in page.content.decode()
+    assert Participant.objects.count() == 1
+
+
+def test_nhs_number_is_normalised_by_the_services_too(sites, staff, make_participant):
+    number, other = fresh_nhs_number(), make_participant()
+    identity = {"given_name": "A", "family_name": "B", "date_of_birth": dt.date(1990, 1, 1)}
+    register_participant(
+        site=sites["CAM"],
+        referred_on=dt.date(2026, 1, 5),
+        by=None,
+        identity={**identity, "nhs_number": number.translate(ARABIC_INDIC)},
+    )
+    assert Identity.objects.filter(nhs_number=number).exists()
+    with pytest.raises(ValidationError, match="Someone else in the trial has this NHS number"):
+        update_identity(
+            other, {"nhs_number": number.translate(FULL_WIDTH)}, by=staff[Role.RESEARCHER], reason="typo"
+        )
+    other.identity.refresh_from_db()
+    assert other.identity.nhs_number != number and other.identity.history.count() == 1
+
+
 def test_edit_without_reason_is_refused_and_changes_nothing(make_participant, staff):
     participant = make_participant(prior_admissions=1)
     for reason in ["", "   "]:

@@ -24,7 +24,7 @@ from pydantic import ValidationError as PydanticError
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.outcomes.models import AdmissionType, EpisodeSource
 from aftercrisis.outcomes.services import EpisodeDraft
-from aftercrisis.participants.models import Identity, Participant
+from aftercrisis.participants.models import Identity, Participant, normalise_nhs_number
 from aftercrisis.participants.selectors import participants_for
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -121,7 +121,8 @@ def _identifier(reference: Any) -> tuple[str, str] | None:
     identifier = getattr(reference, "identifier", None) if reference is not None else None
     if identifier is None or not identifier.system or not identifier.value:
         return None
-    return str(identifier.system), str(identifier.value)
+    system, value = str(identifier.system), str(identifier.value)
+    return system, normalise_nhs_number(value) if system == NHS_NUMBER_SYSTEM else value
 
 
 def _codes(concepts: Any, system: str) -> list[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from aftercrisis.forms import NamedErrors, ReasonField
-from aftercrisis.participants.models import Identity, Participant
+from aftercrisis.participants.models import Identity, Participant, normalise_nhs_number
 
 
 class ResearchDataForm(NamedErrors, forms.ModelForm[Participant]):
@@ -39,4 +39,4 @@ class IdentityForm(NamedErrors, forms.ModelForm[Identity]):
         }
 
     def clean_nhs_number(self) -> str:
-        return "".join(self.cleaned_data["nhs_number"].split())
+        return normalise_nhs_number(self.cleaned_data["nhs_number"])

@@ -3,6 +3,7 @@ research queries and exports never touch a name or an NHS number."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
@@ -87,8 +88,14 @@ class Participant(TrialRecord):
         return self.trial_id
 
 
+def normalise_nhs_number(value: str) -> str:
+    """The NHS number as stored and compared, however it was typed or sent: spaces dropped and every
+    decimal digit (full-width, Arabic-Indic, ...) made ASCII, so one person has one number."""
+    return "".join(str(unicodedata.decimal(c, c)) for c in value if not c.isspace())
+
+
 def validate_nhs_number(value: str) -> None:
-    if not (value.isdigit() and len(value) == 10 and nhs_number_is_valid(value)):
+    if not (value.isascii() and value.isdigit() and len(value) == 10 and nhs_number_is_valid(value)):
         raise ValidationError("Enter a valid 10-digit NHS number", code="invalid_nhs_number")
 
 

@@ -11,7 +11,13 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.audit import audited_update, record_creation
-from aftercrisis.participants.models import Identity, Participant, SiteSequence, Status
+from aftercrisis.participants.models import (
+    Identity,
+    Participant,
+    SiteSequence,
+    Status,
+    normalise_nhs_number,
+)
 from aftercrisis.participants.trial_id import format_trial_id
 
 IDENTITY_FIELDS = (
@@ -62,8 +68,8 @@ def register_participant(
     unknown = set(identity) - set(IDENTITY_FIELDS) | set(research or {}) - set(RESEARCH_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
-    nhs_number = identity.get("nhs_number", "")
-    if Identity.objects.filter(nhs_number=nhs_number).exists():
+    identity = {**identity, "nhs_number": normalise_nhs_number(identity.get("nhs_number", ""))}
+    if Identity.objects.filter(nhs_number=identity["nhs_number"]).exists():
         raise ValidationError({"nhs_number": "Someone with this NHS number is already in the trial"})
     research = dict(research or {})
     if "age_at_entry" not in research and identity.get("date_of_birth"):
@@ -91,6 +97,8 @@ def update_identity(
     bad = set(changes) - set(IDENTITY_FIELDS)
     if bad:
         raise ValueError(f"not identity fields: {sorted(bad)}")
+    if "nhs_number" in changes:
+        changes = {**changes, "nhs_number": normalise_nhs_number(changes["nhs_number"])}
     clash = Identity.objects.filter(nhs_number=changes.get("nhs_number")).exclude(participant=participant)
     if "nhs_number" in changes and clash.exists():
         raise ValidationError({"nhs_number": "Someone else in the trial has this NHS number"})

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from aftercrisis.accounts.models import Site
 from aftercrisis.forms import NamedErrors
-from aftercrisis.participants.models import validate_nhs_number
+from aftercrisis.participants.models import normalise_nhs_number, validate_nhs_number
 from aftercrisis.recruitment.models import SCREENED_LARGE, SCREENED_MAX, SCREENED_RANGE
 
 
@@ -39,7 +39,7 @@ class ReferralForm(NamedErrors, forms.Form):
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
 
     def clean_nhs_number(self) -> str:
-        number = "".join(self.cleaned_data["nhs_number"].split())
+        number = normalise_nhs_number(self.cleaned_data["nhs_number"])
         validate_nhs_number(number)
         return number
 
