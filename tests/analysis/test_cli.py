@@ -189,3 +189,31 @@ def test_enrolment_counts_that_do_not_add_up_write_nothing(
     assert code == 2
     assert "assessed (500) is not randomised (441) + excluded (100)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["enrolment.json"]
+
+
+def test_an_interim_dataset_reports_the_outcomes_it_cannot_estimate_yet(
+    protocol: Path, tmp_path: Path
+) -> None:
+    frame = synthetic_dataset(441, seed=7)
+    frame["qpr_18m"] = np.nan  # no 18-month questionnaires yet
+    frame.loc[frame["arm"] == "control", "csq8_4m"] = np.nan  # answered in one arm only
+    known = frame["acute_bed_days_1y"].first_valid_index()
+    frame.loc[frame.index != known, "acute_bed_days_1y"] = np.nan  # a single answer
+    path = tmp_path / "interim.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["analyse", str(path), "--protocol", str(protocol), "--out", str(out), "--no-pdf"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["secondary"]["qpr_18m"] == {"estimable": False, "reason": "no qpr_18m values yet", "n": 0}
+    assert results["secondary"]["csq8_4m"]["estimable"] is False
+    assert results["secondary"]["csq8_4m"]["reason"].startswith("csq8_4m is known in one arm only")
+    assert results["counts"]["acute_bed_days_1y"] == {
+        "estimable": False,
+        "reason": "acute_bed_days_1y is known in one arm only (n = 1)",
+        "n": 1,
+    }
+    assert results["secondary"]["qpr_4m"]["estimable"] is True
+    assert results["counts"]["n_readmissions_1y"]["estimable"] is True
+    report = (out / "report.html").read_text()
+    assert "mean difference: not estimable, no qpr_18m values yet" in report
+    assert "rate ratio: not estimable, acute_bed_days_1y is known in one arm only" in report

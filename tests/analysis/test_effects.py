@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,45 @@ def test_negative_binomial_near_poisson_counts_tends_to_the_poisson_model() -> N
     assert alpha < 1e-3
     assert fit.coef == pytest.approx(float(poisson.params["x"]), rel=1e-3)
     assert fit.se == pytest.approx(float(poisson.bse["x"]), rel=1e-3)
+
+
+def _interim(answered: np.ndarray, outcome: str = "y") -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = len(answered)
+    frame = pd.DataFrame(
+        {
+            "compared": np.arange(n) % 2,
+            "site": np.where(np.arange(n) % 3 == 0, "CAM", "ISL"),
+            outcome: rng.poisson(3, n).astype(float),
+        }
+    )
+    frame.loc[~answered, outcome] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("answered", "reason"),
+    [
+        (np.zeros(40, bool), "no y values yet"),
+        (np.arange(40) % 2 == 1, "y is known in one arm only (n = 20)"),
+        (np.arange(40) == 7, "y is known in one arm only (n = 1)"),
+        (np.isin(np.arange(40), [6, 7]), "y is known for 2 participants, too few for a model with 3 terms"),
+        (
+            np.isin(np.arange(40), [0, 6, 12, 1, 5, 7]),  # site and arm coincide among these
+            "among the participants with y known, the model's terms are collinear",
+        ),
+    ],
+    ids=["no answers", "one arm", "a single answer", "fewer answers than terms", "collinear"],
+)
+@pytest.mark.parametrize("model", [effects.linear, effects.negative_binomial, effects.logistic])
+def test_an_outcome_the_data_cannot_estimate_says_why(answered, reason, model) -> None:
+    frame = _interim(answered)
+    if model is effects.logistic:
+        frame["y"] = (frame["y"] > 2).astype(float).where(frame["y"].notna())
+    with pytest.raises(effects.NotEstimable, match=re.escape(reason)):
+        model(frame, "y", "compared", [], ["site"])
+
+
+def test_two_answers_in_each_arm_are_enough_for_a_mean_difference() -> None:
+    fit = effects.linear(_interim(np.isin(np.arange(40), [0, 1, 2, 3, 4, 5])), "y", "compared", [], ["site"])
+    assert fit.n == 6 and math.isfinite(fit.coef)

@@ -21,6 +21,10 @@ from scipy import optimize, stats
 Z95 = float(stats.norm.ppf(0.975))
 
 
+class NotEstimable(ValueError):
+    """The data cannot give this estimate (at an interim analysis, say); the message says why."""
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A coefficient on the model scale (log odds, log hazard, mean difference) and its SE."""
@@ -122,6 +126,26 @@ def _complete(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.loc[frame[list(columns)].notna().all(axis=1)]
 
 
+def _model_data(
+    frame: pd.DataFrame, outcome: str, exposure: str, covariates: Sequence[str], categorical: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Complete cases and their design matrix, refused with the reason when no model can be fitted."""
+    data = _complete(frame, [outcome, exposure, *covariates, *categorical])
+    if data.empty:
+        raise NotEstimable(f"no {outcome} values yet")
+    arms = data[exposure].nunique()
+    if arms < 2:
+        raise NotEstimable(f"{outcome} is known in one arm only (n = {len(data)})")
+    x = design_matrix(data, exposure, covariates, categorical)
+    if len(data) <= x.shape[1]:
+        raise NotEstimable(
+            f"{outcome} is known for {len(data)} participants, too few for a model with {x.shape[1]} terms"
+        )
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        raise NotEstimable(f"among the participants with {outcome} known, the model's terms are collinear")
+    return data, x
+
+
 def logistic(
     frame: pd.DataFrame,
     outcome: str,
@@ -130,8 +154,7 @@ def logistic(
     categorical: Sequence[str] = (),
 ) -> Estimate:
     """Log odds ratio of the exposure by maximum likelihood logistic regression (complete cases)."""
-    data = _complete(frame, [outcome, exposure, *covariates, *categorical])
-    x = design_matrix(data, exposure, covariates, categorical)
+    data, x = _model_data(frame, outcome, exposure, covariates, categorical)
     fit = sm.Logit(data[outcome].astype(float), x).fit(method="newton", disp=False, maxiter=100, tol=1e-12)
     return _estimate(fit, exposure, len(data), [*covariates, *categorical])
 
@@ -144,8 +167,7 @@ def linear(
     categorical: Sequence[str] = (),
 ) -> Estimate:
     """Mean difference of the exposure by ordinary least squares (complete cases; t reference)."""
-    data = _complete(frame, [outcome, exposure, *covariates, *categorical])
-    x = design_matrix(data, exposure, covariates, categorical)
+    data, x = _model_data(frame, outcome, exposure, covariates, categorical)
     fit = sm.OLS(data[outcome].astype(float), x).fit()
     return _estimate(fit, exposure, len(data), [*covariates, *categorical], df_resid=float(fit.df_resid))
 
@@ -162,8 +184,7 @@ def negative_binomial(
     As R's MASS::glm.nb does, alpha is estimated by maximum likelihood and the coefficients'
     standard errors come from the GLM at that alpha.
     """
-    data = _complete(frame, [outcome, exposure, *covariates, *categorical])
-    x = design_matrix(data, exposure, covariates, categorical)
+    data, x = _model_data(frame, outcome, exposure, covariates, categorical)
     y = data[outcome].astype(float)
     alpha = _dispersion(y, x)
     glm = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha)).fit(tol=1e-12, maxiter=200)
@@ -204,5 +225,5 @@ def _estimate(
     pvalues = fit.pvalues  # type: ignore[attr-defined]
     coef, se = float(params[exposure]), float(bse[exposure])
     if not (np.isfinite(coef) and np.isfinite(se)):
-        raise ValueError(f"the model for {exposure!r} did not converge to a finite estimate")
+        raise NotEstimable(f"the model for {exposure!r} did not converge to a finite estimate")
     return Estimate(coef, se, float(pvalues[exposure]), n, tuple(covariates), df_resid)

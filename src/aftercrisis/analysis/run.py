@@ -173,13 +173,23 @@ def _time_to_event(
     return result, found
 
 
+def _not_estimable(frame: pd.DataFrame, outcome: str, why: effects.NotEstimable) -> dict[str, Any]:
+    """An outcome the data cannot estimate yet (no 18-month answers at an interim analysis, say)."""
+    return {"estimable": False, "reason": str(why), "n": int(frame[outcome].notna().sum())}
+
+
 def _secondary(frame: pd.DataFrame, plan: Analysis) -> tuple[dict[str, Any], dict[str, Any]]:
     stratifier = plan.primary.stratifier
     continuous: dict[str, Any] = {}
     for spec in plan.secondary.continuous:
         covariates = [spec.baseline] if spec.baseline else []
-        fit = effects.linear(frame, spec.outcome, COMPARED, covariates, [stratifier])
+        try:
+            fit = effects.linear(frame, spec.outcome, COMPARED, covariates, [stratifier])
+        except effects.NotEstimable as why:
+            continuous[spec.outcome] = _not_estimable(frame, spec.outcome, why)
+            continue
         continuous[spec.outcome] = {
+            "estimable": True,
             "difference": _r(fit.coef),
             "ci": _ci(fit.ci(exponentiate=False)),
             "p": _r(fit.p),
@@ -188,10 +198,15 @@ def _secondary(frame: pd.DataFrame, plan: Analysis) -> tuple[dict[str, Any], dic
         }
     counts: dict[str, Any] = {}
     for outcome in plan.secondary.counts:
-        fit, alpha = effects.negative_binomial(
-            frame, outcome, COMPARED, plan.primary.covariates, [stratifier]
-        )
+        try:
+            fit, alpha = effects.negative_binomial(
+                frame, outcome, COMPARED, plan.primary.covariates, [stratifier]
+            )
+        except effects.NotEstimable as why:
+            counts[outcome] = _not_estimable(frame, outcome, why)
+            continue
         counts[outcome] = {
+            "estimable": True,
             "rate_ratio": _r(math.exp(fit.coef)),
             "ci": _ci(fit.ci(exponentiate=True)),
             "p": _r(fit.p),
@@ -379,27 +394,11 @@ def _result_tables(results: dict[str, Any], labels: ArmLabels) -> dict[str, pd.D
         f"{labels.compared} relative to {labels.reference}."
     )
     secondary_rows = [
-        {
-            "Outcome": outcome,
-            "Estimate": "mean difference",
-            "Value": _fmt(item["difference"]),
-            "95% CI": f"{_fmt(item['ci'][0])} to {_fmt(item['ci'][1])}",
-            "p": _p(item["p"]),
-            "n": item["n"],
-            "Adjusted for": ", ".join(item["covariates"]),
-        }
+        _secondary_row(outcome, item, "mean difference", "difference")
         for outcome, item in results["secondary"].items()
     ]
     secondary_rows += [
-        {
-            "Outcome": outcome,
-            "Estimate": "rate ratio",
-            "Value": _fmt(item["rate_ratio"]),
-            "95% CI": f"{_fmt(item['ci'][0])} to {_fmt(item['ci'][1])}",
-            "p": _p(item["p"]),
-            "n": item["n"],
-            "Adjusted for": ", ".join(item["covariates"]),
-        }
+        _secondary_row(outcome, item, "rate ratio", "rate_ratio")
         for outcome, item in results["counts"].items()
     ]
     subgroup_rows = [
@@ -417,6 +416,28 @@ def _result_tables(results: dict[str, Any], labels: ArmLabels) -> dict[str, pd.D
         "primary": primary_table,
         "secondary": pd.DataFrame(secondary_rows),
         "subgroups": pd.DataFrame(subgroup_rows),
+    }
+
+
+def _secondary_row(outcome: str, item: dict[str, Any], estimate: str, key: str) -> dict[str, Any]:
+    if not item["estimable"]:
+        return {
+            "Outcome": outcome,
+            "Estimate": f"{estimate}: not estimable, {item['reason']}",
+            "Value": "\u2013",
+            "95% CI": "\u2013",
+            "p": "\u2013",
+            "n": item["n"],
+            "Adjusted for": "\u2013",
+        }
+    return {
+        "Outcome": outcome,
+        "Estimate": estimate,
+        "Value": _fmt(item[key]),
+        "95% CI": f"{_fmt(item['ci'][0])} to {_fmt(item['ci'][1])}",
+        "p": _p(item["p"]),
+        "n": item["n"],
+        "Adjusted for": ", ".join(item["covariates"]),
     }
 
 
