@@ -135,7 +135,7 @@ def test_unblinded_roles_need_a_second_factor(client, staff):
     response = client.get(page)
     assert response.status_code == 302 and response["Location"] == reverse("accounts:two_factor")
 
-    enrol = client.get(reverse("accounts:two_factor"))
+    enrol = client.post(reverse("accounts:two_factor"), {"set_up": "1"}, follow=True)
     assert b"Scan this code" in enrol.content
     device = TOTPDevice.objects.get(user=staff[Role.TRIAL_MANAGER])
     wrong = client.post(
@@ -152,9 +152,45 @@ def test_unblinded_roles_need_a_second_factor(client, staff):
 
 
 @override_settings(OTP_REQUIRED_FOR_UNBLINDED=True)
+def test_two_factor_page_get_creates_no_device(client, staff):
+    """Fault 9: every visit to the page created an authenticator device, for any role."""
+    url = reverse("accounts:two_factor")
+    for role in [Role.RESEARCHER, Role.TRIAL_MANAGER]:
+        client.force_login(staff[role])
+        for _ in range(3):
+            page = client.get(url)
+            assert page.status_code == 200 and b"Set up an authenticator app" in page.content
+        assert not TOTPDevice.objects.exists()
+    refused = client.post(url, {"token": "123456"})
+    assert b"Set up an authenticator app before entering a code" in refused.content
+    assert not TOTPDevice.objects.exists()
+    for _ in range(2):  # asking twice shows the same key
+        client.post(url, {"set_up": "1"})
+    device = TOTPDevice.objects.get()
+    assert (device.user, device.confirmed) == (staff[Role.TRIAL_MANAGER], False)
+    assert b"Scan this code" in client.get(url).content
+    assert TOTPDevice.objects.count() == 1
+
+
+@override_settings(OTP_REQUIRED_FOR_UNBLINDED=True)
 def test_masked_roles_do_not_need_a_second_factor(client, staff):
     client.force_login(staff[Role.RESEARCHER])
     assert client.get(reverse("followup:worklist")).status_code == 200
+
+
+@override_settings(OTP_REQUIRED_FOR_UNBLINDED=True)
+def test_the_statistician_needs_a_second_factor_once_the_lock_shows_the_arms(client, staff):
+    from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+
+    client.force_login(staff[Role.STATISTICIAN])
+    page = reverse("reporting:index")
+    assert client.get(page).status_code == 200
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    assert client.get(page)["Location"] == reverse("accounts:two_factor")
+    DatabaseLockEvent.objects.create(action=LockAction.UNLOCKED, by=staff[Role.TRIAL_MANAGER], reason="query")
+    assert client.get(page).status_code == 200
 
 
 def test_several_roles_act_one_at_a_time(client, staff, sites):

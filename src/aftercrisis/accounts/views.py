@@ -66,22 +66,27 @@ def _qr_svg(uri: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app on first use, then ask for its code at each sign-in."""
+    """Set up an authenticator app when asked, then ask for its code at each sign-in."""
     user = staff_user(request)
     device = TOTPDevice.objects.devices_for_user(user, confirmed=None).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    if request.method == "POST" and "set_up" in request.POST:
+        if device is None:  # asking again shows the same key
+            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        return redirect("accounts:two_factor")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        if device is None:
+            form.add_error("token", "Set up an authenticator app before entering a code")
+        elif device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
             return redirect("home")
-        form.add_error("token", "That code is not right or has expired; try the next one")
-    context: dict[str, Any] = {"form": form, "enrolling": not device.confirmed}
-    if not device.confirmed:
+        else:
+            form.add_error("token", "That code is not right or has expired; try the next one")
+    context: dict[str, Any] = {"form": form, "device": device}
+    if device is not None and not device.confirmed:
         context.update(
             qr_svg=_qr_svg(device.config_url), secret=device.config_url.split("secret=")[1].split("&")[0]
         )
