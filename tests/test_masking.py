@@ -13,7 +13,7 @@ from aftercrisis.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
-MASKED = ["researcher1", "researcher2", "statistician", "referrer.cam"]
+MASKED = ["researcher1", "researcher2", "statistician", "referrer.cam", "chief"]
 UNBLINDED = ["manager"]
 NEVER_FOLLOW = ("/account/logout/",)
 

@@ -1,4 +1,4 @@
-"""Attach the acting role to each request, hold unblinded roles at the two-factor step, and end idle sessions."""
+"""Attach the acting role to each request, hold anyone who may see an arm at the two-factor step, and end idle sessions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from aftercrisis.accounts.models import User
+from aftercrisis.accounts.policy import ArmVisibility, arm_visibility
 from aftercrisis.accounts.selectors import actor_for
+from aftercrisis.lock.services import is_locked
 
 ACTING_ROLE = "acting_role"
 # Signing in, choosing a role and enrolling a device must work before the second factor.
@@ -46,10 +48,11 @@ class ActorMiddleware:
         request.actor = actor  # type: ignore[attr-defined]
         if (
             actor is not None
-            and actor.is_unblinded
             and settings.OTP_REQUIRED_FOR_UNBLINDED
             and not user.is_verified()  # type: ignore[union-attr]  # set by django-otp's middleware
             and not request.path.startswith(OPEN_BEFORE_SECOND_FACTOR)
+            # The same rule as every page: whoever may see an arm right now (the statistician once locked).
+            and arm_visibility(actor, locked=is_locked) is not ArmVisibility.NONE
         ):
             return redirect("accounts:two_factor")
         return self.get_response(request)

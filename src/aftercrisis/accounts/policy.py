@@ -1,7 +1,7 @@
 """Who may do and see what: the one place that says so.
 
-Views ask `actor.can(Capability.X)`; selectors scope rows with `actor.site_ids` and ask
-`sees_allocation` before an arm leaves the database. Templates never decide.
+Views ask `actor.can(Capability.X)`; selectors scope rows with `actor.site_ids`, and the randomisation
+selectors ask `arm_visibility` before an arm leaves the database. Templates never decide.
 A member of staff with several roles acts in one role at a time, so that a masked role's
 pages never borrow an unblinded role's rights.
 """
@@ -9,6 +9,7 @@ pages never borrow an unblinded role's rights.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aftercrisis.accounts.roles import Role
@@ -23,7 +24,6 @@ class Capability(enum.Enum):
     EDIT_IDENTITY = "edit names and contact details"
     VIEW_AUDIT = "view a participant's audit history"
     RANDOMISE = "randomise participants"
-    VIEW_ALL_ALLOCATIONS = "see every participant's arm"
     VIEW_WORKLIST = "see the follow-up worklist"
     VIEW_CASELOAD = "see own peer support caseload"
     VIEW_REPORTS = "see trial reports"
@@ -61,7 +61,6 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             C.VIEW_AUDIT,
             C.RANDOMISE,
             C.APPROVE_UNBLINDING,
-            C.VIEW_ALL_ALLOCATIONS,
             C.VIEW_REPORTS,
             C.RESEARCH_EXPORT,
             C.LOCK_DATABASE,
@@ -104,11 +103,13 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHIEF_INVESTIGATOR: frozenset({C.VIEW_SAFETY, C.REVIEW_SAE}),
 }
 
-# Roles that may learn an arm. Under production settings they must sign in with two factors.
-UNBLINDED_ROLES = frozenset({Role.TRIAL_MANAGER, Role.PEER_SUPPORT_WORKER, Role.RANDOMISATION_STATISTICIAN})
 
-# Roles that learn the arms once the database is locked for analysis.
-UNBLINDED_AFTER_LOCK = frozenset({Role.STATISTICIAN})
+class ArmVisibility(enum.Enum):
+    EVERY = "every participant's arm"
+    OWN_CASELOAD = "the arm of their own caseload"
+    LISTS = "the concealed allocation lists, not who was given which arm"
+    NONE = "no arm"
+
 
 # Roles scoped by default to the whole trial rather than to sites.
 TRIAL_WIDE_ROLES = frozenset(
@@ -141,9 +142,25 @@ class Actor:
         return self.site_ids is None or site_id in self.site_ids
 
     @property
-    def is_unblinded(self) -> bool:
-        return self.role in UNBLINDED_ROLES
-
-    @property
     def home(self) -> str:
         return HOME_PAGES[self.role]
+
+
+def arm_visibility(actor: Actor, *, locked: Callable[[], bool]) -> ArmVisibility:
+    """What the actor may know of the arms now: the one rule behind every page, export and count.
+
+    `locked` answers whether the database is locked for analysis; it is asked only for the role
+    it unblinds. Which rows the answer applies to is the actor's scope (sites, own caseload).
+    Anyone who may know an arm signs in with two factors under production settings.
+    """
+    match actor.role:
+        case Role.TRIAL_MANAGER:
+            return ArmVisibility.EVERY
+        case Role.PEER_SUPPORT_WORKER:
+            return ArmVisibility.OWN_CASELOAD
+        case Role.RANDOMISATION_STATISTICIAN:
+            return ArmVisibility.LISTS
+        case Role.STATISTICIAN:
+            return ArmVisibility.EVERY if locked() else ArmVisibility.NONE
+        case _:
+            return ArmVisibility.NONE

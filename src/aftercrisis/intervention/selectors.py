@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from aftercrisis.accounts.policy import Actor, Capability
@@ -20,7 +20,7 @@ from aftercrisis.intervention.models import (
 from aftercrisis.participants.models import Identity, Participant
 from aftercrisis.participants.withdrawals import off_caseload
 from aftercrisis.protocol import Protocol
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import allocated_to
 
 
 @dataclass(frozen=True)
@@ -101,15 +101,13 @@ def supported_participants(actor: Actor, protocol: Protocol) -> list[Supported]:
     """Every randomised participant of the peer support arm, with their held sessions. Unblinded roles only."""
     if not actor.can(Capability.VIEW_FIDELITY):
         return []
-    arm = protocol.intervention.arm
     people = (
-        Allocation.objects.filter(arm=arm)
-        .filter(Q(participant__site_id__in=actor.site_ids) if actor.site_ids is not None else Q())
+        allocated_to(actor, protocol.intervention.arm)
         .select_related("participant__site", "participant__caseload_assignment__worker")
         .order_by("participant__trial_id")
     )
     held: dict[int, list[Session]] = {}
-    for s in Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__arm=arm).only(
+    for s in Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__in=people).only(
         "participant_id", "on", "sections_covered"
     ):
         held.setdefault(s.participant_id, []).append(s)

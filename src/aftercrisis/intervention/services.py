@@ -23,15 +23,14 @@ from aftercrisis.intervention.models import (
     SupervisionRecord,
 )
 from aftercrisis.participants.models import Participant
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import receives_peer_support
 from aftercrisis.workbook.content import load_workbook
 
 
 def assign_to_caseload(
     participant: Participant, worker: User, *, by: User, on: dt.date
 ) -> CaseloadAssignment:
-    allocation = Allocation.objects.filter(participant=participant).first()
-    if allocation is None or allocation.arm != protocol().intervention.arm:
+    if not receives_peer_support(participant, protocol()):
         raise ValidationError(f"{participant.trial_id} is not in the peer support arm")
     works_there = RoleAssignment.objects.filter(user=worker, role=Role.PEER_SUPPORT_WORKER).filter(
         Q(site_id=participant.site_id) | Q(site=None)

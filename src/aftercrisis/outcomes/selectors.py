@@ -12,7 +12,7 @@ from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.outcomes.derivation import Episode, History
 from aftercrisis.outcomes.models import AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
 
 
 def episodes_of(participant: Participant) -> QuerySet[AcuteCareEpisode]:
@@ -69,13 +69,9 @@ def safety_listing(actor: Actor) -> SafetyListing:
     """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles."""
     events = list(sae_scope(actor).order_by("onset", "pk"))
     by_category = dict(Counter(e.category for e in events))
-    if not actor.can(Capability.VIEW_ALL_ALLOCATIONS):
+    if not sees_every_arm(actor):
         return SafetyListing(events, by_category, None, None)
-    arm_of = dict(
-        Allocation.objects.filter(participant_id__in={e.participant_id for e in events}).values_list(
-            "participant_id", "arm"
-        )
-    )
+    arm_of = arms_for(actor, {e.participant_id for e in events})
     arms = {e.pk: arm_of.get(e.participant_id, "") for e in events}
     return SafetyListing(events, by_category, arms, dict(Counter(arms.values())))
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -13,16 +12,15 @@ from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.audit import history_of
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
 from aftercrisis.participants.services import update_identity, update_research_data
 from aftercrisis.participants.withdrawals import withdrawals_for
 from aftercrisis.randomisation.readiness import why_not_ready
-from aftercrisis.randomisation.selectors import arm_for
+from aftercrisis.randomisation.selectors import arm_for, sees_every_arm
 from aftercrisis.recruitment.consent import needs_reconsent
-
-PAGE_SIZE = 50
 
 
 @requires(Capability.VIEW_PARTICIPANTS)
@@ -35,7 +33,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(site__code=site)
     if status in Status.values:
         rows = rows.filter(status=status)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, rows)
     return render(
         request,
         "participants/list.jinja",
@@ -114,7 +112,7 @@ def edit_identity(request: HttpRequest, trial_id: str) -> HttpResponse:
 def participant_history(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
-    if not actor.can(Capability.VIEW_ALL_ALLOCATIONS):
+    if not sees_every_arm(actor):
         raise PermissionDenied  # the history includes the allocation
     records = [participant, participant.identity]
     if hasattr(participant, "allocation"):

@@ -19,7 +19,7 @@ from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.config.trial import protocol
 from aftercrisis.participants.models import Participant, Status, Withdrawal, WithdrawalLevel
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import receives_peer_support, sees_every_arm
 
 # Statuses from which each level can be recorded.
 _FROM = {
@@ -37,7 +37,7 @@ def levels_for(actor: Actor) -> list[tuple[str, str]]:
     return [
         (value, label)
         for value, label in WithdrawalLevel.choices
-        if value != WithdrawalLevel.PEER_SUPPORT or actor.can(Capability.VIEW_ALL_ALLOCATIONS)
+        if value != WithdrawalLevel.PEER_SUPPORT or sees_every_arm(actor)
     ]
 
 
@@ -61,10 +61,8 @@ def withdraw(
         )
     if on < locked.referred_on:
         raise ValidationError({"on": "Date of withdrawal cannot be before the date of referral"})
-    if level == WithdrawalLevel.PEER_SUPPORT:
-        allocation = Allocation.objects.filter(participant=locked).first()
-        if allocation is None or allocation.arm != protocol().intervention.arm:
-            raise ValidationError({"level": f"{locked.trial_id} is not receiving peer support"})
+    if level == WithdrawalLevel.PEER_SUPPORT and not receives_peer_support(locked, protocol()):
+        raise ValidationError({"level": f"{locked.trial_id} is not receiving peer support"})
     withdrawal = record_creation(
         Withdrawal(participant=locked, level=level, on=on, reason=reason.strip(), recorded_by=by),
         by=by,
@@ -81,7 +79,7 @@ def withdraw(
 def withdrawals_for(actor: Actor, participant: Participant) -> QuerySet[Withdrawal]:
     """The withdrawals an actor may see; the peer support level only for unblinded roles."""
     rows = Withdrawal.objects.filter(participant=participant).order_by("on", "pk")
-    if not actor.can(Capability.VIEW_ALL_ALLOCATIONS):
+    if not sees_every_arm(actor):
         rows = rows.exclude(level=WithdrawalLevel.PEER_SUPPORT)
     return rows
 

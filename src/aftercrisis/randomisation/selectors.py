@@ -1,32 +1,97 @@
-"""Reads of allocations. The arm leaves the database only through `arm_for`."""
+"""Reads of allocations. An arm leaves the database only through these selectors, and each asks the
+one policy rule (`accounts.policy.arm_visibility`) whether the actor may know it.
+
+The rule questions at the end serve services that enforce what an arm may receive (sessions, the
+workbook online): they answer the question, not the arm, and are asked on behalf of roles that
+already know it.
+"""
 
 from __future__ import annotations
 
-from aftercrisis.accounts.policy import UNBLINDED_AFTER_LOCK, Actor, Capability
+from collections.abc import Iterable
+
+from django.db.models import Count, Q, QuerySet
+
+from aftercrisis.accounts.policy import Actor, ArmVisibility, arm_visibility
+from aftercrisis.lock.services import is_locked
 from aftercrisis.participants.models import Participant
+from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.models import Allocation
+
+
+def visibility(actor: Actor) -> ArmVisibility:
+    return arm_visibility(actor, locked=is_locked)
 
 
 def sees_every_arm(actor: Actor) -> bool:
     """Unblinded roles always; the statistician once the database is locked for analysis."""
-    if actor.can(Capability.VIEW_ALL_ALLOCATIONS):
-        return True
-    from aftercrisis.lock.services import is_locked
+    return visibility(actor) is ArmVisibility.EVERY
 
-    return actor.role in UNBLINDED_AFTER_LOCK and is_locked()
+
+def _visible(actor: Actor) -> QuerySet[Allocation]:
+    """The allocations whose arm the actor may know, within the actor's sites."""
+    rows = Allocation.objects.all()
+    if actor.site_ids is not None:
+        rows = rows.filter(participant__site_id__in=actor.site_ids)
+    match visibility(actor):
+        case ArmVisibility.EVERY:
+            return rows
+        case ArmVisibility.OWN_CASELOAD:
+            return rows.filter(participant__caseload_assignment__worker_id=actor.user_id)
+        case _:
+            return rows.none()
+
+
+def arms_for(actor: Actor, participant_ids: Iterable[int] | QuerySet[Participant]) -> dict[int, str]:
+    """Participant id -> arm, for those whose arm the actor may know; the others are simply absent."""
+    return dict(_visible(actor).filter(participant__in=participant_ids).values_list("participant_id", "arm"))
 
 
 def arm_for(actor: Actor, participant: Participant) -> str | None:
     """The participant's arm if the actor may know it, else None (the same answer as 'not randomised')."""
-    if sees_every_arm(actor):
-        allocation = Allocation.objects.filter(participant=participant).only("arm").first()
-        return allocation.arm if allocation else None
-    if actor.can(Capability.VIEW_CASELOAD):
-        from aftercrisis.intervention.models import CaseloadAssignment
+    return arms_for(actor, [participant.pk]).get(participant.pk)
 
-        assignment = CaseloadAssignment.objects.filter(
-            participant=participant, worker_id=actor.user_id
-        ).first()
-        if assignment is not None:
-            return Allocation.objects.get(participant=participant).arm
-    return None
+
+def randomised_by_arm(actor: Actor) -> dict[str, int] | None:
+    """How many were randomised to each arm in the actor's sites; None unless the actor sees every arm."""
+    if not sees_every_arm(actor):
+        return None
+    return {row["arm"]: row["n"] for row in _visible(actor).values("arm").annotate(n=Count("pk")).order_by()}
+
+
+def counts_by_arm(actor: Actor, arm_codes: Iterable[str], *, allocation: str) -> dict[str, Count]:
+    """Annotations `arm_<code>` counting allocations reached through the relation path `allocation`,
+    for a query that already counts pooled; none unless the actor sees every arm."""
+    if not sees_every_arm(actor):
+        return {}
+    return {f"arm_{code}": Count(allocation, filter=Q(**{f"{allocation}__arm": code})) for code in arm_codes}
+
+
+def allocated_to(actor: Actor, arm: str) -> QuerySet[Allocation]:
+    """The allocations to one arm in the actor's sites; none unless the actor sees every arm."""
+    if not sees_every_arm(actor):
+        return Allocation.objects.none()
+    return _visible(actor).filter(arm=arm)
+
+
+def analysis_arms(participant_ids: Iterable[int]) -> dict[int, str]:
+    """Every arm, for the analysis dataset only: the report codes the arms until database lock, and the
+    dataset itself is released only to those who see every arm."""
+    return dict(
+        Allocation.objects.filter(participant__in=participant_ids).values_list("participant_id", "arm")
+    )
+
+
+# Rule questions.
+
+
+def receives_peer_support(participant: Participant, protocol: Protocol) -> bool:
+    """Whether the participant was allocated to peer support (and so may join a caseload or leave it)."""
+    return Allocation.objects.filter(participant=participant, arm=protocol.intervention.arm).exists()
+
+
+def offered_digital_workbook(participant: Participant, protocol: Protocol) -> bool:
+    """Whether the protocol offers this participant's arm the workbook online."""
+    return Allocation.objects.filter(
+        participant=participant, arm__in=protocol.intervention.digital_workbook_arms
+    ).exists()

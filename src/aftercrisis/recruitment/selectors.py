@@ -1,13 +1,13 @@
-"""Recruitment counts. Counts by arm are built only for actors who may see every arm."""
+"""Recruitment counts. Counts by arm come from the randomisation selectors, for actors who may see every arm."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.participants.models import Status
 
@@ -25,7 +25,9 @@ class SiteRecruitment:
 
 def recruitment_by_site(actor: Actor, arm_codes: list[str]) -> list[SiteRecruitment]:
     """One row per site in the actor's scope, in one query."""
-    with_arms = actor.can(Capability.VIEW_ALL_ALLOCATIONS)
+    from aftercrisis.randomisation.selectors import counts_by_arm
+
+    by_arm = counts_by_arm(actor, arm_codes, allocation="participants__allocation")
     counts = {
         "referred": Count("participants"),
         "awaiting": Count(
@@ -33,12 +35,8 @@ def recruitment_by_site(actor: Actor, arm_codes: list[str]) -> list[SiteRecruitm
         ),
         "randomised": Count("participants__allocation"),
         "withdrawn": Count("participants", filter=Q(participants__status=Status.WITHDRAWN)),
+        **by_arm,
     }
-    if with_arms:
-        for code in arm_codes:
-            counts[f"arm_{code}"] = Count(
-                "participants__allocation", filter=Q(participants__allocation__arm=code)
-            )
     rows = []
     for site in sites_for(actor).annotate(**counts).order_by("code").values("code", "name", *counts):
         rows.append(
@@ -49,7 +47,7 @@ def recruitment_by_site(actor: Actor, arm_codes: list[str]) -> list[SiteRecruitm
                 awaiting_randomisation=site["awaiting"],
                 randomised=site["randomised"],
                 withdrawn=site["withdrawn"],
-                by_arm={c: site[f"arm_{c}"] for c in arm_codes} if with_arms else {},
+                by_arm={c: site[f"arm_{c}"] for c in arm_codes} if by_arm else {},
             )
         )
     return rows
@@ -73,7 +71,7 @@ class ConsortCounts:
 def consort_counts(actor: Actor) -> ConsortCounts:
     """Screened, eligible, consented and randomised in the actor's sites, in four queries."""
     from aftercrisis.randomisation.models import Allocation
-    from aftercrisis.randomisation.selectors import sees_every_arm
+    from aftercrisis.randomisation.selectors import randomised_by_arm
     from aftercrisis.recruitment.models import (
         AnonymousScreenFailure,
         ConsentRecord,
@@ -98,14 +96,11 @@ def consort_counts(actor: Actor) -> ConsortCounts:
             bucket = reasons[row["outcome"]]
             bucket[row["reason"]] = bucket.get(row["reason"], 0) + row["n"]
     consented = scoped(ConsentRecord.objects, "participant__site_id").values("participant").distinct().count()
-    allocations = scoped(Allocation.objects, "participant__site_id")
-    if sees_every_arm(actor):  # unblinded roles; the statistician after database lock
-        by_arm = {
-            row["arm"]: row["n"] for row in allocations.values("arm").annotate(n=Count("pk")).order_by()
-        }
+    by_arm = randomised_by_arm(actor)
+    if by_arm is not None:
         randomised = sum(by_arm.values())
     else:
-        by_arm, randomised = None, allocations.count()
+        randomised = scoped(Allocation.objects, "participant__site_id").count()
     screened = sum(by_outcome.values())
     return ConsortCounts(
         screened=screened,
@@ -120,11 +115,11 @@ def consort_counts(actor: Actor) -> ConsortCounts:
     )
 
 
-def screening_log_rows(actor: Actor, limit: int = 200) -> list[Any]:
-    """The latest screenings in the actor's sites, newest first (research data only, no identity)."""
+def screening_log_rows(actor: Actor) -> QuerySet[Any]:
+    """The screenings in the actor's sites, newest first (research data only, no identity)."""
     from aftercrisis.recruitment.models import Screening
 
     rows = Screening.objects.select_related("participant", "participant__site", "screened_by")
     if actor.site_ids is not None:
         rows = rows.filter(participant__site_id__in=actor.site_ids)
-    return list(rows.order_by("-screened_on", "-pk")[:limit])
+    return rows.order_by("-screened_on", "-pk")

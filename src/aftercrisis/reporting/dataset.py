@@ -23,6 +23,7 @@ from aftercrisis.outcomes.derivation import Rules, derive_all
 from aftercrisis.outcomes.selectors import histories
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.selectors import analysis_arms
 
 # (column, instrument, visit) for the scores in the dataset
 SCORES = [
@@ -53,6 +54,7 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
         )
         .order_by("trial_id")
     )
+    arms = analysis_arms(p.pk for p in people)
     horizon = dt.timedelta(days=protocol.outcomes.primary.horizon_days)
     recorded = [
         # Records are reviewed up to today for anyone whose year is not yet over.
@@ -74,7 +76,7 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
         row = {
             "participant_id": p.trial_id,
             "site": p.site.code,
-            "arm": p.allocation.arm,
+            "arm": arms[p.pk],
             "randomised_on": p.allocation.randomised_on.isoformat(),
             "age": p.age_at_entry,
             "sex": p.sex or None,
@@ -82,7 +84,7 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
             "prior_admissions": p.prior_admissions,
             **{k: v for k, v in outcomes[p.trial_id].items() if k != "participant"},
             **{column: scores.get((p.pk, column)) for column, _, _ in SCORES},
-            "sessions_attended": p.sessions if p.allocation.arm == protocol.intervention.arm else 0,
+            "sessions_attended": p.sessions if arms[p.pk] == protocol.intervention.arm else 0,
         }
         rows.append(row)
     return pd.DataFrame(rows, columns=[c.name for c in DATASET_COLUMNS])

@@ -17,6 +17,7 @@ from aftercrisis.analysis.dataset import DatasetError, from_frame
 from aftercrisis.analysis.run import run_plan
 from aftercrisis.config.trial import protocol
 from aftercrisis.lock.services import is_locked
+from aftercrisis.randomisation.selectors import sees_every_arm
 from aftercrisis.recruitment.selectors import consort_counts
 from aftercrisis.reporting.dataset import analysis_dataset, disposition
 from aftercrisis.reporting.models import ReportSnapshot
@@ -90,8 +91,6 @@ def _svg(figure: object) -> bytes:
 
 def snapshots_for(actor: Actor) -> QuerySet[ReportSnapshot]:
     """Masked readers see blinded reports only while the database is open."""
-    from aftercrisis.randomisation.selectors import sees_every_arm
-
     if not actor.can(Capability.PRODUCE_REPORT):
         return ReportSnapshot.objects.none()
     rows = ReportSnapshot.objects.select_related("produced_by")

@@ -14,7 +14,7 @@ from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
-from aftercrisis.randomisation.selectors import sees_every_arm
+from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
 
 # Research data only: no name, NHS number, date of birth or contact detail, ever.
 EXPORT_COLUMNS = [
@@ -110,12 +110,14 @@ def research_export(actor: Actor) -> tuple[list[str], Iterator[list[object]]]:
         "ethnicity",
         "prior_admissions",
     ]
-    if with_arm:
-        fields.append("allocation__arm")
-    rows = _reported(actor).order_by("trial_id").values_list(*fields)
+    reported = _reported(actor)
+    arms = arms_for(actor, reported.values("pk")) if with_arm else {}
+    rows = reported.order_by("trial_id").values_list("pk", *fields)
 
     def generate() -> Iterator[list[object]]:
-        for row in rows.iterator(chunk_size=1000):
+        for pk, *row in rows.iterator(chunk_size=1000):
+            if with_arm:
+                row.append(arms.get(pk))
             yield ["" if v is None else v for v in row]
 
     return columns, generate()

@@ -12,21 +12,15 @@ from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.config.trial import protocol
 from aftercrisis.participants.links import IssuedLink, issue_link
 from aftercrisis.participants.models import LinkPurpose, Participant, Status
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import offered_digital_workbook
 from aftercrisis.workbook.content import EntryKey, load_workbook, parse_value
 from aftercrisis.workbook.models import WorkbookEntry
-
-
-def offered_digital_workbook(participant: Participant) -> bool:
-    """Whether the protocol offers this participant's arm the workbook online. Unblinded callers only."""
-    allocation = Allocation.objects.filter(participant=participant).only("arm").first()
-    return allocation is not None and allocation.arm in protocol().intervention.digital_workbook_arms
 
 
 def issue_workbook_link(participant: Participant, *, by: User) -> IssuedLink:
     if participant.status == Status.WITHDRAWN:
         raise ValidationError(f"{participant.trial_id} has withdrawn: no workbook link can be sent")
-    if not offered_digital_workbook(participant):
+    if not offered_digital_workbook(participant, protocol()):
         raise ValidationError(f"{participant.trial_id} is not offered the workbook online by the protocol")
     return issue_link(participant, LinkPurpose.WORKBOOK, by=by)
 
