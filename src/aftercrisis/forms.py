@@ -81,7 +81,9 @@ class RecordIdsField(forms.Field):
 
 
 def show_refusal(form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """A service's refusal on the form: on the field it names, or at the top (a lock, say, names none)."""
+    """A service's refusal on the form: on the field it names, or at the top (a lock, say, names none).
+
+    Views without a form let the refusal go: `config.errors.RefusalMiddleware` shows it."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
         return

@@ -78,3 +78,36 @@ def test_an_edit_while_locked_is_refused_on_the_page_not_with_an_error(client, m
     assert b"database is locked" in response.content
     participant.refresh_from_db()
     assert participant.prior_admissions == 1
+
+
+def test_a_form_says_the_database_is_locked_before_it_is_filled_in(client, make_participant, staff):
+    participant = make_participant()
+    client.force_login(staff[Role.RESEARCHER])
+    url = f"/participants/{participant.trial_id}/edit/"
+    assert b"locked for analysis" not in client.get(url).content
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    assert b"locked for analysis" in client.get(url).content
+    assert b"locked for analysis" not in client.get(f"/participants/{participant.trial_id}/").content
+
+
+def test_a_button_refused_while_locked_goes_back_to_its_page_with_the_reason(
+    client, make_participant, staff, allocation_lists
+):
+    from aftercrisis.participants.models import Status
+
+    participant = make_participant("CAM", Status.CONSENTED)
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    page = f"http://testserver/participants/{participant.trial_id}/"
+    url = f"/participants/{participant.trial_id}/randomise/"
+    back = client.post(url, headers={"referer": page}, follow=True)
+    assert back.redirect_chain == [(page, 302)]
+    assert b"locked for analysis" in back.content
+    elsewhere = client.post(url, headers={"referer": "https://example.org/"})
+    assert elsewhere.status_code == 409 and b"locked for analysis" in elsewhere.content
+    participant.refresh_from_db()
+    assert participant.status == Status.CONSENTED

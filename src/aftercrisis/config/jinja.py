@@ -11,6 +11,7 @@ from django.urls import reverse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from aftercrisis.config.navigation import navigation
+from aftercrisis.lock.services import lock_notice
 
 
 def _date(value: dt.date | dt.datetime | None, fmt: str = "%-d %b %Y") -> str:
@@ -34,6 +35,8 @@ def environment(**options: Any) -> Environment:
         undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.do"]
     )
     env = Environment(**options)
-    env.globals.update(url=url, static=static, get_messages=get_messages, navigation=navigation)
+    env.globals.update(
+        url=url, static=static, get_messages=get_messages, navigation=navigation, lock_notice=lock_notice
+    )
     env.filters.update(date=_date, datetime=lambda v: _date(v, "%-d %b %Y, %H:%M"))
     return env

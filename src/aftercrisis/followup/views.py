@@ -21,6 +21,7 @@ from aftercrisis.followup.services import (
     log_contact,
     visit_instruments,
 )
+from aftercrisis.forms import show_refusal
 from aftercrisis.participants.links import (
     LinkRefused,
     open_link,
@@ -59,9 +60,13 @@ def visit(request: HttpRequest, trial_id: str, visit: str) -> HttpResponse:
     codes = _visit_or_404(visit)
     form = ContactForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        log_contact(actor, participant, visit, **form.cleaned_data, by=staff_user(request))
-        messages.success(request, "The contact attempt was logged.")
-        return redirect("followup:visit", trial_id=trial_id, visit=visit)
+        try:
+            log_contact(actor, participant, visit, **form.cleaned_data, by=staff_user(request))
+        except ValidationError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, "The contact attempt was logged.")
+            return redirect("followup:visit", trial_id=trial_id, visit=visit)
     returned = {
         r.instrument: r for r in QuestionnaireResponse.objects.filter(participant=participant, visit=visit)
     }
@@ -112,8 +117,7 @@ def questionnaire(request: HttpRequest, trial_id: str, visit: str, instrument: s
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"The {inst.name} answers were saved.")
             return redirect("followup:visit", trial_id=trial_id, visit=visit)
@@ -171,8 +175,7 @@ def my_questionnaires(request: HttpRequest, participant: Participant) -> HttpRes
                 by=None,
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            show_refusal(form, exc)
         else:
             return redirect("followup:my_questionnaires")
     return render(request, "followup/self.jinja", {"instrument": inst, "form": form, "left": len(due)})

@@ -9,6 +9,8 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.lock.models import DatabaseLockEvent, LockAction
 
+LOCKED = "The trial database is locked for analysis: trial data cannot be changed until it is unlocked"
+
 
 def is_locked() -> bool:
     latest = DatabaseLockEvent.objects.only("action").first()
@@ -21,9 +23,12 @@ class DatabaseLocked(ValidationError):
 
 def refuse_if_locked() -> None:
     if is_locked():
-        raise DatabaseLocked(
-            "The trial database is locked for analysis: trial data cannot be changed until it is unlocked"
-        )
+        raise DatabaseLocked(LOCKED)
+
+
+def lock_notice() -> str:
+    """What a form says while the database is locked, before anyone fills it in."""
+    return LOCKED if is_locked() else ""
 
 
 @transaction.atomic

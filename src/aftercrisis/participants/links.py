@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from aftercrisis.accounts.models import User
+from aftercrisis.lock.services import refuse_if_locked
 from aftercrisis.participants.models import Participant, ParticipantLink
 
 SESSION_KEY = "participant_link"
@@ -48,6 +49,7 @@ class LinkRefused(Exception):
 def issue_link(
     participant: Participant, purpose: str, *, by: User | None, lifetime: dt.timedelta = DEFAULT_LIFETIME
 ) -> IssuedLink:
+    refuse_if_locked()  # what a link opens to is written into the trial's data
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**6):06d}"
     link = ParticipantLink.objects.create(

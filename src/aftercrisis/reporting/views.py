@@ -74,14 +74,9 @@ def database_lock(request: HttpRequest) -> HttpResponse:
 def trial_report(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     if request.method == "POST":
-        try:
-            snapshot = produce_report(actor, by=staff_user(request))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            kind = "blinded" if snapshot.blinded else "unblinded"
-            messages.success(request, f"The {kind} report of {snapshot.participants} participants is ready.")
+        snapshot = produce_report(actor, by=staff_user(request))
+        kind = "blinded" if snapshot.blinded else "unblinded"
+        messages.success(request, f"The {kind} report of {snapshot.participants} participants is ready.")
         return redirect("reporting:trial_report")
     return render(
         request,

@@ -57,13 +57,7 @@ def participant_pdf(request: HttpRequest, trial_id: str) -> HttpResponse:
 def issue_link(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     person = participant_for(actor, trial_id)
-    issued = None
-    error = ""
-    if request.method == "POST":
-        try:
-            issued = issue_workbook_link(person, by=staff_user(request))
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+    issued = issue_workbook_link(person, by=staff_user(request)) if request.method == "POST" else None
     return render(
         request,
         "workbook/issue_link.jinja",
@@ -74,7 +68,6 @@ def issue_link(request: HttpRequest, trial_id: str) -> HttpResponse:
             "link": request.build_absolute_uri(reverse("workbook:open", kwargs={"token": issued.token}))
             if issued
             else "",
-            "error": error,
         },
     )
 
