@@ -21,7 +21,6 @@ from aftercrisis.randomisation.forms import (
 from aftercrisis.randomisation.lists import checksum
 from aftercrisis.randomisation.models import Allocation, AllocationSlot, UnblindingRequest, UnblindingStatus
 from aftercrisis.randomisation.services import (
-    RandomisationRefused,
     Randomised,
     allocation_list_csv,
     correct_stratum,
@@ -42,11 +41,7 @@ from aftercrisis.randomisation.unblinding import (
 def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
-    try:
-        done = take_allocation(actor, participant, by=staff_user(request))
-    except RandomisationRefused as exc:
-        messages.error(request, exc.messages[0])
-        return redirect("participants:detail", trial_id=trial_id)
+    done = take_allocation(actor, participant, by=staff_user(request))
     messages.success(request, _randomised_text(done))
     return redirect("participants:detail", trial_id=trial_id)
 
@@ -199,17 +194,13 @@ def unblinding(request: HttpRequest) -> HttpResponse:
         if target is None:
             messages.error(request, "That unblinding request is no longer open")
         else:
-            try:
-                decide_unblinding(
-                    actor,
-                    target,
-                    approve=form.cleaned_data["decision"] == "approve",
-                    note=form.cleaned_data["note"],
-                    by=staff_user(request),
-                )
-            except ValidationError as exc:
-                messages.error(request, exc.messages[0])
-            else:
-                messages.success(request, f"The request for {target.participant.trial_id} is decided.")
+            decide_unblinding(
+                actor,
+                target,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+                by=staff_user(request),
+            )
+            messages.success(request, f"The request for {target.participant.trial_id} is decided.")
         return redirect("randomisation:unblinding")
     return _listing(request, "Emergency unblinding requests")
