@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.intervention.models import ContactAttempt, RiskEscalation, Session
@@ -76,23 +76,54 @@ def test_bad_details_name_the_field_and_write_nothing(supported, staff):
     assert not Session.objects.exists()
 
 
-def test_a_risk_concern_is_escalated_to_the_sites_clinical_contact(supported, staff, core_protocol):
+def test_a_risk_concern_goes_to_the_sites_duty_contact_once_the_session_is_saved(
+    supported, staff, sites, django_capture_on_commit_callbacks
+):
     participant = supported()
     worker = staff[Role.PEER_SUPPORT_WORKER]
     concern = "Talked about stopping their medication and not feeling safe at home"
-    session = record_session(participant, held(10, risk_concern=concern), by=worker)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        session = record_session(participant, held(10, risk_concern=concern), by=worker)
+        assert mail.outbox == []  # nothing is sent before the session is committed
+    assert len(callbacks) == 1
     assert session.risk_concern
     escalation = RiskEscalation.objects.get(session=session)
-    assert escalation.escalated_to == "crisis-team-cam@example.org"
+    assert escalation.escalated_to == "Camden study duty clinician <duty-cam@example.org>"
     assert escalation.concern == concern and escalation.raised_by == worker
     (sent,) = mail.outbox
-    assert sent.to == ["crisis-team-cam@example.org"]
+    # The concern reveals the arm, so it goes to the named duty contact, never to the masked crisis team.
+    assert sent.to == ["duty-cam@example.org"]
     assert participant.trial_id in sent.subject and concern in sent.body
-    # The e-mail may reach masked clinicians: it names no arm and no peer support.
-    words = [a.code for a in core_protocol.arms] + [a.name for a in core_protocol.arms] + ["peer support"]
-    assert not any(w.lower() in (sent.subject + sent.body).lower() for w in words)
-    assert record_session(participant, held(17), by=worker).risk_concern is False
+    with django_capture_on_commit_callbacks(execute=True):
+        assert record_session(participant, held(17), by=worker).risk_concern is False
     assert len(mail.outbox) == 1
+
+
+def test_without_a_duty_contact_the_concern_goes_to_the_trial_managers(
+    supported, staff, sites, django_capture_on_commit_callbacks
+):
+    sites["CAM"].duty_contact_email = ""
+    sites["CAM"].save()
+    participant = supported()
+    with django_capture_on_commit_callbacks(execute=True):
+        record_session(participant, held(10, risk_concern="Not safe"), by=staff[Role.PEER_SUPPORT_WORKER])
+    (sent,) = mail.outbox
+    assert sent.to == [staff[Role.TRIAL_MANAGER].email]
+
+
+def test_no_risk_concern_is_sent_for_a_session_that_was_rolled_back(
+    supported, staff, django_capture_on_commit_callbacks
+):
+    participant = supported()
+    worker = staff[Role.PEER_SUPPORT_WORKER]
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        record_session(participant, held(10, risk_concern="Not safe"), by=worker)
+        raise RuntimeError("the request failed after the session was recorded")
+    assert mail.outbox == [] and not RiskEscalation.objects.exists()
 
 
 def test_the_caseload_shows_sessions_contacts_and_the_next_session(supported, staff, actor_of, core_protocol):

@@ -13,6 +13,9 @@ class Site(models.Model):
     code = models.CharField(max_length=4, unique=True)
     name = models.CharField(max_length=120)
     trust = models.CharField("NHS trust", max_length=160)
+    # Receives peer support workers' risk concerns, which reveal the arm: someone who may know it.
+    duty_contact_name = models.CharField(max_length=120, blank=True)
+    duty_contact_email = models.EmailField(blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -16,8 +16,15 @@ def sync_sites(protocol: Protocol) -> list[Site]:
     """Make the site table match the protocol's sites (sites are never removed)."""
     sites = []
     for declared in protocol.sites:
+        contact = declared.duty_contact
         site, _ = Site.objects.update_or_create(
-            code=declared.code, defaults={"name": declared.name, "trust": declared.trust}
+            code=declared.code,
+            defaults={
+                "name": declared.name,
+                "trust": declared.trust,
+                "duty_contact_name": contact.name if contact else "",
+                "duty_contact_email": contact.email if contact else "",
+            },
         )
         sites.append(site)
     return sites

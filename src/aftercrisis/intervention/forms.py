@@ -45,8 +45,8 @@ class SessionForm(NamedErrors, forms.Form):
         label="Risk concern",
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="If a risk concern was raised, describe it: it is sent to the crisis team's clinical contact "
-        "straight away. Leave blank if there was none.",
+        help_text="If a risk concern was raised, describe it: it is sent to the site's duty contact as soon as "
+        "the session is saved. Leave blank if there was none.",
     )
     next_session_on = forms.DateField(label="Next planned session", widget=DATE, required=False)
 

@@ -99,7 +99,7 @@ class ContactAttempt(TrialRecord):
 
 
 class RiskEscalation(TrialRecord):
-    """A risk concern from a session, sent to the site's clinical contact."""
+    """A risk concern from a session, sent to the site's duty contact."""
 
     session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="escalation")
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")

@@ -4,10 +4,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.roles import Role
@@ -22,6 +22,7 @@ from aftercrisis.intervention.models import (
     SessionOutcome,
     SupervisionRecord,
 )
+from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.participants.models import Participant
 from aftercrisis.randomisation.selectors import receives_peer_support
 from aftercrisis.workbook.content import load_workbook
@@ -172,38 +173,47 @@ def _check_session(
 
 
 def escalate_risk(session: Session, concern: str, *, by: User) -> RiskEscalation:
-    """Send the concern to the site's clinical contact and record that it was sent.
+    """Send the concern to the site's duty contact (the trial managers if it has none) and record it.
 
-    The e-mail names the participant by trial ID and says nothing of peer support, so it reveals no arm
-    to a masked reader; the clinical team looks the person up in its own records.
+    A concern from a peer support worker reveals the arm, so it never goes to the masked crisis team:
+    the duty contact is someone who may know the arm. The e-mail goes once the session is saved.
     """
     participant = session.participant
-    site = protocol().site(participant.site.code)
-    recipients = [site.clinical_contact_email] if site.clinical_contact_email else _trial_managers_emails()
+    site = participant.site
+    if site.duty_contact_email:
+        recipients = [site.duty_contact_email]
+        escalated_to = f"{site.duty_contact_name} <{site.duty_contact_email}>"
+    else:
+        recipients = _trial_managers_emails()
+        escalated_to = ", ".join(recipients)
     if not recipients:
         raise ValidationError(
-            f"No clinical contact is set for site {participant.site.code} and no trial manager has an e-mail "
-            "address: the risk concern cannot be escalated. Telephone the crisis team now."
+            f"No duty contact is set for site {site.code} and no trial manager has an e-mail address: the "
+            "risk concern cannot be escalated. Telephone the site's duty clinician now."
         )
-    send_mail(
-        subject=f"Risk concern about study participant {participant.trial_id}",
-        message=(
-            f"A member of the {protocol().trial.short_name} study team raised a concern about the safety of "
-            f"participant {participant.trial_id} ({participant.site.name}) on {session.on:%-d %B %Y}.\n\n"
-            f"Concern:\n{concern}\n\n"
-            f"Raised by {by.display_name}"
-            + (f" ({by.email})" if by.email else "")
-            + ".\nPlease follow your team's procedure for risk concerns."
-        ),
-        from_email=None,
-        recipient_list=recipients,
+    send_on_commit(
+        [
+            email(
+                recipients,
+                f"Risk concern about study participant {participant.trial_id}",
+                f"A member of the {protocol().trial.short_name} study team raised a concern about the safety "
+                f"of participant {participant.trial_id} ({site.name}) on {session.on:%-d %B %Y}.\n\n"
+                f"Concern:\n{concern}\n\n"
+                f"Raised by {by.display_name}"
+                + (f" ({by.email})" if by.email else "")
+                + ".\nPlease follow the study's procedure for risk concerns.",
+                reference=participant.trial_id,
+            )
+        ]
     )
     return record_creation(
         RiskEscalation(
             session=session,
             participant=participant,
             concern=concern,
-            escalated_to=", ".join(recipients),
+            escalated_to=Truncator(escalated_to).chars(
+                RiskEscalation._meta.get_field("escalated_to").max_length
+            ),
             sent_at=timezone.now(),
             raised_by=by,
         ),

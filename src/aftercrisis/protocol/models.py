@@ -45,12 +45,18 @@ class Arm(Strict):
     description: Text
 
 
+class DutyContact(Strict):
+    name: Text
+    email: Email
+
+
 class Site(Strict):
     code: SiteCode
     name: Text
     trust: Text
-    # Where a risk concern raised in a peer support session is escalated.
-    clinical_contact_email: Email | None = None
+    # Who receives a risk concern raised in a peer support session. The concern reveals the arm, so this
+    # is someone who may know it, never the masked crisis team as a whole.
+    duty_contact: DutyContact | None = None
 
 
 class Criterion(Strict):
