@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
@@ -14,6 +15,7 @@ from aftercrisis.audit import history_of
 from aftercrisis.outcomes.derivation import Rules, derive
 from aftercrisis.outcomes.imports import (
     ADMISSION_SYSTEM,
+    MAX_FILE_BYTES,
     NHS_NUMBER_SYSTEM,
     SETTING_SYSTEM,
     TRIAL_ID_SYSTEM,
@@ -46,7 +48,7 @@ def test_a_valid_csv_imports_every_row(two, actor_of, staff, core_protocol):
         f"{a.trial_id},inpatient_ward,2026-03-01,2026-03-20,detained\n"
         f"{b.trial_id},crisis_house,2026-04-02,,\n"
     )
-    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="records.csv")
+    parsed = parse_csv(actor_of(Role.RESEARCHER), core_protocol, text, filename="records.csv")
     written = _import(actor_of(Role.RESEARCHER), core_protocol, parsed, staff[Role.RESEARCHER])
     assert [(e.participant, e.setting, e.end, e.admission_type, e.source_reference) for e in written] == [
         (a, "inpatient_ward", dt.date(2026, 3, 20), "detained", "records.csv row 1"),
@@ -67,7 +69,7 @@ def test_a_malformed_csv_changes_nothing_and_names_every_problem(
         f"{elsewhere.trial_id},crisis_house,2026-04-02,,\n"
         f"{a.trial_id},crisis_house,2026-04-02,2026-04-09,sectioned\n"
     )
-    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="records.csv")
+    parsed = parse_csv(actor_of(Role.RESEARCHER), core_protocol, text, filename="records.csv")
     assert parsed.problems == [
         "row 2: start: '01/03/2026' is not a date (YYYY-MM-DD)",
         "row 3: trial_id: no participant 'NOPE-1' at your sites",
@@ -79,7 +81,7 @@ def test_a_malformed_csv_changes_nothing_and_names_every_problem(
         f"{a.trial_id},hospital,2026-03-01,2026-02-20,\n"
         f"{a.trial_id},inpatient_ward,2030-01-01,,\n"
     )
-    drafts = parse_csv(actor_of(Role.RESEARCHER), bad_values, filename="x.csv").drafts
+    drafts = parse_csv(actor_of(Role.RESEARCHER), core_protocol, bad_values, filename="x.csv").drafts
     with pytest.raises(ValidationError) as caught:
         record_episodes(
             actor_of(Role.RESEARCHER), core_protocol, drafts, by=staff[Role.RESEARCHER], today=TODAY
@@ -92,14 +94,16 @@ def test_a_malformed_csv_changes_nothing_and_names_every_problem(
     assert AcuteCareEpisode.objects.count() == 0
 
 
-def test_missing_csv_columns_are_named(actor_of):
-    parsed = parse_csv(actor_of(Role.RESEARCHER), "trial_id,begin\nX,2026-01-01\n", filename="x.csv")
+def test_missing_csv_columns_are_named(actor_of, core_protocol):
+    parsed = parse_csv(
+        actor_of(Role.RESEARCHER), core_protocol, "trial_id,begin\nX,2026-01-01\n", filename="x.csv"
+    )
     assert parsed.problems == ["header: missing column(s) setting, start"]
 
 
-def test_a_csv_column_given_twice_is_refused(two, actor_of):
+def test_a_csv_column_given_twice_is_refused(two, actor_of, core_protocol):
     text = f"trial_id,setting,start,end,start\n{two[0].trial_id},inpatient_ward,2026-02-01,,2026-03-01\n"
-    parsed = parse_csv(actor_of(Role.RESEARCHER), text, filename="x.csv")
+    parsed = parse_csv(actor_of(Role.RESEARCHER), core_protocol, text, filename="x.csv")
     assert parsed.problems == ["header: column(s) start given more than once"] and parsed.drafts == []
 
 
@@ -154,7 +158,7 @@ def test_a_valid_fhir_bundle_creates_exactly_the_expected_episodes(two, actor_of
         ),
         episode_of_care,
     )
-    parsed = parse_fhir(actor_of(Role.RESEARCHER), text)
+    parsed = parse_fhir(actor_of(Role.RESEARCHER), core_protocol, text)
     assert parsed.skipped == ["entry 2 (Encounter/enc-2): status cancelled"]
     _import(actor_of(Role.RESEARCHER), core_protocol, parsed, staff[Role.RESEARCHER])
     rows = list(
@@ -183,7 +187,7 @@ def test_a_valid_fhir_bundle_creates_exactly_the_expected_episodes(two, actor_of
         ),
     ]
     # Importing the same resources again is refused as a whole.
-    again = parse_fhir(actor_of(Role.RESEARCHER), text)
+    again = parse_fhir(actor_of(Role.RESEARCHER), core_protocol, text)
     with pytest.raises(ValidationError, match="Encounter/enc-1 has already been imported"):
         record_episodes(
             actor_of(Role.RESEARCHER), core_protocol, again.drafts, by=staff[Role.RESEARCHER], today=TODAY
@@ -191,13 +195,15 @@ def test_a_valid_fhir_bundle_creates_exactly_the_expected_episodes(two, actor_of
     assert AcuteCareEpisode.objects.count() == 2
 
 
-def test_fhir_nhs_number_in_other_digits_finds_the_participant(two, actor_of):
+def test_fhir_nhs_number_in_other_digits_finds_the_participant(two, actor_of, core_protocol):
     """Fault 6: the NHS number is compared as ASCII digits, whichever digits the sender used."""
     a, _ = two
     arabic_indic = a.identity.nhs_number.translate({ord("0") + d: 0x0660 + d for d in range(10)})
     subject = {"system": NHS_NUMBER_SYSTEM, "value": arabic_indic}
     parsed = parse_fhir(
-        actor_of(Role.RESEARCHER), _bundle(_encounter("e-1", subject, "crisis_house", "2026-03-01"))
+        actor_of(Role.RESEARCHER),
+        core_protocol,
+        _bundle(_encounter("e-1", subject, "crisis_house", "2026-03-01")),
     )
     assert parsed.problems == [] and [d.participant for d in parsed.drafts] == [a]
 
@@ -215,7 +221,7 @@ def test_an_invalid_fhir_bundle_changes_nothing_and_names_every_resource(two, ac
         {"resource": {"resourceType": "Observation", "id": "obs-1"}},
         _encounter("no-start", nhs, "crisis_house", None),
     )
-    parsed = parse_fhir(actor_of(Role.RESEARCHER), text)
+    parsed = parse_fhir(actor_of(Role.RESEARCHER), core_protocol, text)
     with pytest.raises(ValidationError) as caught:
         record_episodes(
             actor_of(Role.RESEARCHER),
@@ -229,14 +235,18 @@ def test_an_invalid_fhir_bundle_changes_nothing_and_names_every_resource(two, ac
     assert "entry 2 (Encounter/bad-status): status: 'almost-done' is not a Encounter status" in joined
     assert "entry 3 (Encounter/no-setting): setting: 'ward_7' is not one of" in joined
     assert (
-        "entry 4 (Encounter/stranger): subject: no participant with identifier 9999999999 at your sites"
+        "entry 4 (Encounter/stranger): subject: no participant with identifier '9999999999' at your sites"
         in joined
     )
     assert "entry 5 (Observation/obs-1): expected an Encounter or EpisodeOfCare resource" in joined
     assert "entry 6 (Encounter/no-start): period.start: the start of the episode is missing" in joined
     assert len(caught.value.messages) == 5 and "ok-1" not in joined
-    assert parse_fhir(actor_of(Role.RESEARCHER), "{not json").problems[0].startswith("bundle: not JSON")
-    assert parse_fhir(actor_of(Role.RESEARCHER), '{"resourceType": "Patient"}').problems == [
+    assert (
+        parse_fhir(actor_of(Role.RESEARCHER), core_protocol, "{not json")
+        .problems[0]
+        .startswith("bundle: not JSON")
+    )
+    assert parse_fhir(actor_of(Role.RESEARCHER), core_protocol, '{"resourceType": "Patient"}').problems == [
         "bundle: resourceType is not Bundle"
     ]
     assert AcuteCareEpisode.objects.count() == 0
@@ -388,3 +398,124 @@ def test_reconcile_page_refuses_damaged_episode_ids_then_records_the_decision(
     assert client.post(url, form).status_code == 302
     second.refresh_from_db()
     assert second.superseded_by == first
+
+
+HEADER = "trial_id,setting,start,end,admission_type\n"
+
+
+def _upload(client, name, content):
+    client_file = SimpleUploadedFile(name, content.encode() if isinstance(content, str) else content)
+    return client.post(reverse("outcomes:import"), {"file": client_file})
+
+
+def _nested(depth):
+    inner = {"url": "https://example.org/x", "valueString": "x"}
+    for _ in range(depth):
+        inner = {"url": "https://example.org/x", "extension": [inner]}
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "huge-cell.csv",
+            HEADER + "X" * 200_000 + ",crisis_house,2026-03-01,,\n",
+            "row 1: not readable as CSV (field larger than field limit (131072))",
+        ),
+        (
+            "entry.json",
+            '{"resourceType": "Bundle", "type": "collection", "entry": 5}',
+            "bundle: entry: must be a list",
+        ),
+        (
+            "entry.json",
+            '{"resourceType": "Bundle", "entry": {"resource": {}}}',
+            "bundle: entry: must be a list",
+        ),
+        (
+            "deep.json",
+            '{"resourceType": "Bundle", "entry": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "bundle: nested more than 40 levels deep",
+        ),
+        (
+            "deep.json",
+            json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": {"resourceType": "Encounter", "extension": [_nested(400)]}}],
+                }
+            ),
+            "bundle: nested more than 40 levels deep",
+        ),
+        (
+            "long-number.json",
+            '{"resourceType": "Bundle", "total": ' + "1" * 5000 + "}",
+            "bundle: not readable JSON",
+        ),
+        ("binary.csv", b"\xff\xfe\x00garbage", "file: not UTF-8 text"),
+    ],
+)
+def test_episode_import_refuses_a_hostile_file_with_a_message_and_changes_nothing(
+    client, two, staff, name, content, message
+):
+    """Fault 2: each of these files ended in a server error."""
+    client.force_login(staff[Role.RESEARCHER])
+    page = _upload(client, name, content)
+    assert page.status_code == 200
+    assert message in page.content.decode().replace("&#39;", "'")
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_episode_import_refuses_fhir_partial_dates_naming_the_entry(client, two, staff):
+    """Fault 2: a year or a month alone is valid FHIR, but an episode needs its day."""
+    a, _ = two
+    nhs = {"system": NHS_NUMBER_SYSTEM, "value": a.identity.nhs_number}
+    text = _bundle(
+        _encounter("year", nhs, "inpatient_ward", "2026"),
+        _encounter("month", nhs, "inpatient_ward", "2026-03-01", "2026-11"),
+        _encounter("whole", nhs, "inpatient_ward", "2026-03-01", "2026-03-09"),
+    )
+    client.force_login(staff[Role.RESEARCHER])
+    page = _upload(client, "bundle.json", text).content.decode().replace("&#39;", "'")
+    assert "entry 1 (Encounter/year): period.start: '2026' is not a full date" in page
+    assert "entry 2 (Encounter/month): period.end: '2026-11' is not a full date" in page
+    assert "Nothing was imported: 2 problems" in page
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_episode_import_has_a_size_limit(client, two, staff):
+    client.force_login(staff[Role.RESEARCHER])
+    page = _upload(client, "big.csv", HEADER + "x" * MAX_FILE_BYTES)
+    assert page.status_code == 200
+    assert "File must be 10 MB or smaller (this one is 10.0 MB): split it" in page.content.decode()
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_episode_import_lists_every_problem_at_once_in_row_order_and_at_most_a_hundred(client, two, staff):
+    """Fault 2: a bad setting showed only once the row's other problems were fixed, and out of order."""
+    a, b = two
+    client.force_login(staff[Role.RESEARCHER])
+    text = (
+        HEADER
+        + f"{a.trial_id},hospital,2026-03-09,2026-03-01,\n"  # a draft: checked by record_episodes
+        + f"{b.trial_id},ward_7,01/03/2026,,\n"  # no draft: checked while parsing
+        + f"{a.trial_id},crisis_house,2026-05-01,,\n"
+    )
+    page = _upload(client, "records.csv", text).content.decode().replace("&#39;", "'")
+    problems = [
+        "row 1: setting: 'hospital' is not one of",
+        "row 1: end: the end date is before the start date",
+        "row 2: start: '01/03/2026' is not a date",
+        "row 2: setting: 'ward_7' is not one of",
+    ]
+    assert all(p in page for p in problems) and "row 3" not in page
+    assert [page.index(p) for p in problems] == sorted(page.index(p) for p in problems)
+
+    rows = "".join(f"NOPE-{n},crisis_house,2026-03-01,,\n" for n in range(1, 835))
+    page = _upload(client, "records.csv", HEADER + rows).content.decode().replace("&#39;", "'")
+    assert "Nothing was imported: 834 problems" in page
+    assert "row 100: trial_id: no participant 'NOPE-100'" in page and "row 101:" not in page
+    assert "and 734 more problems" in page
+    assert not AcuteCareEpisode.objects.exists()

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField, RecordIdsField
+from aftercrisis.outcomes.imports import MAX_FILE_BYTES
 from aftercrisis.outcomes.models import (
     AdmissionType,
     Decision,
@@ -47,6 +49,15 @@ class EpisodeForm(NamedErrors, forms.Form):
 
 class ImportForm(NamedErrors, forms.Form):
     file = forms.FileField(label="File", help_text="A CSV file, or a FHIR R4 bundle in JSON")
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if (upload.size or 0) > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"File must be {MAX_FILE_BYTES // 2**20} MB or smaller (this one is "
+                f"{(upload.size or 0) / 2**20:.1f} MB): split it and import each part"
+            )
+        return upload
 
 
 class ReconcileForm(NamedErrors, forms.Form):

@@ -39,15 +39,25 @@ class EpisodeDraft:
     where: str
 
 
+def quoted(value: object, limit: int = 40) -> str:
+    """A value as a problem quotes it: a hostile file's 100,000-character cell is not echoed whole."""
+    text = str(value)
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
+
+
+def setting_problem(protocol: Protocol, setting: str, where: str) -> str | None:
+    if setting in protocol.setting_codes:
+        return None
+    return f"{where}: setting: {quoted(setting)} is not one of {', '.join(protocol.setting_codes)}"
+
+
 def episode_problems(
     protocol: Protocol, draft: EpisodeDraft, today: dt.date, randomised: set[int]
 ) -> list[str]:
     """Every problem of one draft, each naming its row or resource and the field."""
     problems = []
-    if draft.setting not in protocol.setting_codes:
-        problems.append(
-            f"{draft.where}: setting: '{draft.setting}' is not one of {', '.join(protocol.setting_codes)}"
-        )
+    if problem := setting_problem(protocol, draft.setting, draft.where):
+        problems.append(problem)
     if draft.end is not None and draft.end < draft.start:
         problems.append(f"{draft.where}: end: the end date is before the start date")
     if draft.start > today:

@@ -19,7 +19,7 @@ from aftercrisis.outcomes.forms import (
     SaeForm,
     SaeReviewForm,
 )
-from aftercrisis.outcomes.imports import parse_csv, parse_fhir
+from aftercrisis.outcomes.imports import import_file
 from aftercrisis.outcomes.models import SeriousAdverseEvent
 from aftercrisis.outcomes.selectors import episodes_of, overlaps_for, sae_scope, safety_listing
 from aftercrisis.outcomes.services import (
@@ -33,6 +33,9 @@ from aftercrisis.outcomes.services import (
     reconcile as reconcile_pair,
 )
 from aftercrisis.participants.selectors import participant_for
+
+
+PROBLEMS_SHOWN = 100  # a file with a thousand problems is fixed from the first ones, not read to the end
 
 
 def _settings() -> list[tuple[str, str]]:
@@ -86,28 +89,26 @@ def import_episodes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text, problems = "", ["file: not UTF-8 text"]
-        if not problems:
-            is_json = upload.name.lower().endswith(".json") or text.lstrip().startswith("{")
-            parsed = parse_fhir(actor, text) if is_json else parse_csv(actor, text, filename=upload.name)
-            try:
-                written = record_episodes(
-                    actor,
-                    protocol(),
-                    parsed.drafts,
-                    by=staff_user(request),
-                    today=timezone.localdate(),
-                    known_problems=parsed.problems,
-                )
-            except ValidationError as exc:
-                problems = exc.messages
-            else:
-                skipped = f"; {len(parsed.skipped)} resources were not episodes" if parsed.skipped else ""
-                messages.success(request, f"{len(written)} episodes were imported{skipped}.")
-                return redirect("outcomes:reconcile")
-    return render(request, "outcomes/import.jinja", {"form": form, "problems": problems})
+            written, parsed = import_file(
+                actor,
+                protocol(),
+                upload.name or "",
+                upload.read(),
+                by=staff_user(request),
+                today=timezone.localdate(),
+            )
+        except ValidationError as exc:
+            problems = exc.messages
+        else:
+            skipped = f"; {len(parsed.skipped)} resources were not episodes" if parsed.skipped else ""
+            messages.success(request, f"{len(written)} episodes were imported{skipped}.")
+            return redirect("outcomes:reconcile")
+    shown = problems[:PROBLEMS_SHOWN]
+    return render(
+        request,
+        "outcomes/import.jinja",
+        {"form": form, "problems": shown, "total": len(problems), "more": len(problems) - len(shown)},
+    )
 
 
 @requires(Capability.RECORD_EPISODES)
