@@ -12,6 +12,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from aftercrisis.config.navigation import navigation
 from aftercrisis.lock.services import lock_notice
+from aftercrisis.pagination import page_url
 
 
 def _date(value: dt.date | dt.datetime | None, fmt: str = "%-d %b %Y") -> str:
@@ -36,7 +37,12 @@ def environment(**options: Any) -> Environment:
     )
     env = Environment(**options)
     env.globals.update(
-        url=url, static=static, get_messages=get_messages, navigation=navigation, lock_notice=lock_notice
+        url=url,
+        static=static,
+        get_messages=get_messages,
+        navigation=navigation,
+        page_url=page_url,
+        lock_notice=lock_notice,
     )
     env.filters.update(date=_date, datetime=lambda v: _date(v, "%-d %b %Y, %H:%M"))
     return env

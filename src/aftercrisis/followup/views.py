@@ -22,6 +22,7 @@ from aftercrisis.followup.services import (
     visit_instruments,
 )
 from aftercrisis.forms import show_refusal
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.links import (
     LinkRefused,
     open_link,
@@ -41,7 +42,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
         for state in WindowState
         if state is not WindowState.NOT_OPEN
     }
-    return render(request, "followup/worklist.jinja", {"entries": entries, "counts": counts, "today": today})
+    return render(
+        request,
+        "followup/worklist.jinja",
+        {"page": page_of(request, entries), "counts": counts, "today": today},
+    )
 
 
 def _visit_or_404(visit: str) -> list[str]:

@@ -33,6 +33,7 @@ from aftercrisis.intervention.forms import DispatchForm, PostedForm, ReturnedFor
 from aftercrisis.intervention.models import Dispatch
 from aftercrisis.intervention.selectors import dispatches_of, supervision_records, supported_participants
 from aftercrisis.intervention.services import record_supervision
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import identity_for, participant_for
 from aftercrisis.workbook.content import load_workbook
 from aftercrisis.workbook.pdf import render_pdf
@@ -41,7 +42,7 @@ from aftercrisis.workbook.pdf import render_pdf
 @requires(Capability.MANAGE_DISPATCH)
 def dispatch(request: HttpRequest) -> HttpResponse:
     queue = list(postal_queue())
-    waiting = awaiting_dispatch().order_by("trial_id")
+    waiting = page_of(request, awaiting_dispatch().order_by("trial_id"))
     returned = (
         Dispatch.objects.filter(returned_on__isnull=False)
         .select_related("participant")
@@ -52,8 +53,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "intervention/dispatch.jinja",
         {
             "queue": queue,
-            "waiting": list(waiting[:100]),  # evaluated here, so the page always makes the same queries
-            "waiting_count": waiting.count(),
+            "waiting": waiting,
             "returned": returned,
             "posted_form": PostedForm(
                 initial={"dispatches": [d.pk for d in queue], "posted_on": timezone.localdate()}

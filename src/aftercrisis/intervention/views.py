@@ -15,6 +15,7 @@ from aftercrisis.intervention.forms import ContactAttemptForm, SessionForm
 from aftercrisis.intervention.selectors import caseload as caseload_for
 from aftercrisis.intervention.selectors import contact_attempts_of, sessions_of
 from aftercrisis.intervention.services import record_contact_attempt, record_session
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.models import Participant
 from aftercrisis.participants.selectors import identity_for, participant_for
 from aftercrisis.workbook.content import load_workbook
@@ -24,12 +25,16 @@ from aftercrisis.workbook.content import load_workbook
 def caseload(request: HttpRequest) -> HttpResponse:
     trial = protocol()
     entries = caseload_for(acting(request), trial, timezone.localdate())
+    page = page_of(request, entries)  # open windows come first, so a page holds the open before the closed
     return render(
         request,
         "intervention/caseload.jinja",
         {
-            "open": [e for e in entries if e.days_left_in_window >= 0],
-            "closed": [e for e in entries if e.days_left_in_window < 0],
+            "page": page,
+            "open": [e for e in page if e.days_left_in_window >= 0],
+            "closed": [e for e in page if e.days_left_in_window < 0],
+            "open_count": sum(1 for e in entries if e.days_left_in_window >= 0),
+            "closed_count": sum(1 for e in entries if e.days_left_in_window < 0),
             "trial": trial,
         },
     )

@@ -32,6 +32,7 @@ from aftercrisis.outcomes.services import (
 from aftercrisis.outcomes.services import (
     reconcile as reconcile_pair,
 )
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import participant_for
 
 
@@ -140,7 +141,7 @@ def reconcile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "outcomes/reconcile.jinja",
-        {"overlaps": overlaps, "form": form, "setting_names": dict(_settings())},
+        {"page": page_of(request, overlaps), "form": form, "setting_names": dict(_settings())},
     )
 
 
@@ -199,6 +200,7 @@ def safety(request: HttpRequest) -> HttpResponse:
         "outcomes/safety.jinja",
         {
             "listing": listing,
+            "page": page_of(request, listing.events),
             "arm_names": {a.code: a.name for a in protocol().arms} if listing.arms else {},
             "can_review": actor.can(Capability.REVIEW_SAE),
         },

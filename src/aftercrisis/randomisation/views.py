@@ -11,6 +11,7 @@ from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import participant_for
 from aftercrisis.randomisation.forms import (
     BackupAllocationForm,
@@ -167,11 +168,14 @@ def unblinding_request(request: HttpRequest, trial_id: str) -> HttpResponse:
 def _listing(request: HttpRequest, title: str) -> HttpResponse:
     actor = acting(request)
     trial = protocol()
+    page = page_of(request, requests_for(actor))
     rows = []
-    for r in requests_for(actor)[:200]:
+    for r in page:
         code = revealed_arm(actor, r)
         rows.append({"request": r, "arm": trial.arm(code).name if code else None})
-    return render(request, "randomisation/unblinding_list.jinja", {"rows": rows, "title": title})
+    return render(
+        request, "randomisation/unblinding_list.jinja", {"page": page, "rows": rows, "title": title}
+    )
 
 
 @requires(Capability.REQUEST_UNBLINDING)

@@ -11,6 +11,7 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
+from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import participant_for, participants_for
 from aftercrisis.participants.services import register_participant
 from aftercrisis.participants.withdrawals import levels_for
@@ -87,8 +88,8 @@ def referrals(request: HttpRequest) -> HttpResponse:
                 f"{identity['given_name']} {identity['family_name']} is referred as {participant.trial_id}.",
             )
             return redirect("recruitment:referrals")
-    mine = participants_for(actor).select_related("identity").order_by("-referred_on", "-trial_id")[:100]
-    return render(request, "recruitment/referrals.jinja", {"form": form, "referrals": mine})
+    mine = participants_for(actor).select_related("identity").order_by("-referred_on", "-trial_id")
+    return render(request, "recruitment/referrals.jinja", {"form": form, "referrals": page_of(request, mine)})
 
 
 def _criteria() -> list[tuple[str, str, bool]]:
@@ -196,6 +197,7 @@ def withdraw(request: HttpRequest, trial_id: str) -> HttpResponse:
             record_withdrawal(
                 actor,
                 participant,
+                protocol(),
                 level=data["level"],
                 on=data["on"],
                 reason=data["reason"],
@@ -244,6 +246,6 @@ def screening_log(request: HttpRequest) -> HttpResponse:
             "form": form if actor.can(Capability.EDIT_PARTICIPANTS) else None,
             "counts": consort_counts(actor),
             "arms": trial.arms,
-            "rows": screening_log_rows(actor),
+            "rows": page_of(request, screening_log_rows(actor)),
         },
     )

@@ -17,6 +17,7 @@ from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.lock.models import DatabaseLockEvent
 from aftercrisis.lock.services import is_locked, set_lock
+from aftercrisis.pagination import page_of
 from aftercrisis.randomisation.selectors import sees_every_arm
 from aftercrisis.reporting.forms import LockForm
 from aftercrisis.reporting.reports import produce_report, snapshots_for
@@ -82,7 +83,7 @@ def trial_report(request: HttpRequest) -> HttpResponse:
         request,
         "reporting/trial_report.jinja",
         {
-            "snapshots": snapshots_for(actor).defer("html", "results")[:50],
+            "snapshots": page_of(request, snapshots_for(actor).defer("html", "results")),
             "locked": is_locked(),
             "unblinded": sees_every_arm(actor),
         },
