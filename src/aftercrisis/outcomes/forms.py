@@ -50,8 +50,8 @@ class EpisodeForm(NamedErrors, forms.Form):
 class ImportForm(NamedErrors, forms.Form):
     file = forms.FileField(label="File", help_text="A CSV file, or a FHIR R4 bundle in JSON")
 
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
         if (upload.size or 0) > MAX_FILE_BYTES:
             raise forms.ValidationError(
                 f"File must be {MAX_FILE_BYTES // 2**20} MB or smaller (this one is "

@@ -191,7 +191,7 @@ def unblinding(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = UnblindingDecisionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
             return redirect("randomisation:unblinding")
         open_requests = requests_for(actor).filter(status=UnblindingStatus.REQUESTED)
         target: UnblindingRequest | None = open_requests.filter(pk=form.cleaned_data["request"]).first()
