@@ -38,6 +38,7 @@ def test_peer_support_level_takes_the_participant_off_the_caseload_only(pair, st
     withdraw(
         actor_of(Role.TRIAL_MANAGER),
         p,
+        core_protocol,
         level="peer_support",
         on=TODAY,
         reason="",
@@ -51,23 +52,32 @@ def test_peer_support_level_takes_the_participant_off_the_caseload_only(pair, st
     assert [w.level for w in withdrawals_for(actor_of(Role.TRIAL_MANAGER), p)] == ["peer_support"]
 
 
-def test_masked_roles_cannot_record_or_even_name_the_peer_support_level(pair, staff, actor_of):
+def test_masked_roles_cannot_record_or_even_name_the_peer_support_level(pair, staff, actor_of, core_protocol):
     researcher = actor_of(Role.RESEARCHER)
     assert "peer_support" not in dict(levels_for(researcher))
     messages = []
     for level in ["peer_support", "nonsense"]:
         with pytest.raises(ValidationError) as exc:
-            withdraw(researcher, pair["control"], level=level, on=TODAY, reason="", by=staff[Role.RESEARCHER])
+            withdraw(
+                researcher,
+                pair["control"],
+                core_protocol,
+                level=level,
+                on=TODAY,
+                reason="",
+                by=staff[Role.RESEARCHER],
+            )
         messages.append(exc.value.message_dict)
     assert messages[0] == messages[1]  # the refusal does not differ by arm-revealing level
     assert not Withdrawal.objects.exists()
 
 
-def test_peer_support_level_is_refused_for_the_control_arm(pair, staff, actor_of):
+def test_peer_support_level_is_refused_for_the_control_arm(pair, staff, actor_of, core_protocol):
     with pytest.raises(ValidationError, match="not receiving peer support"):
         withdraw(
             actor_of(Role.TRIAL_MANAGER),
             pair["control"],
+            core_protocol,
             level="peer_support",
             on=TODAY,
             reason="",
@@ -83,7 +93,9 @@ def test_follow_up_and_all_data_levels_leave_the_worklist_and_caseload(
     for p in pair.values():
         assert p in [e.participant for e in worklist(researcher, core_protocol, TODAY)]
     p = pair["intervention"]
-    withdraw(researcher, p, level=level, on=TODAY, reason="moved away", by=staff[Role.RESEARCHER])
+    withdraw(
+        researcher, p, core_protocol, level=level, on=TODAY, reason="moved away", by=staff[Role.RESEARCHER]
+    )
     p.refresh_from_db()
     assert p.status == Status.WITHDRAWN
     assert p not in [e.participant for e in worklist(researcher, core_protocol, TODAY)]
@@ -91,4 +103,4 @@ def test_follow_up_and_all_data_levels_leave_the_worklist_and_caseload(
     psw = actor_of(Role.PEER_SUPPORT_WORKER)
     assert (caseload(psw, core_protocol, TODAY) == []) is (level == WithdrawalLevel.ALL_DATA)
     with pytest.raises(ValidationError, match="already withdrawn"):
-        withdraw(researcher, p, level=level, on=TODAY, reason="", by=staff[Role.RESEARCHER])
+        withdraw(researcher, p, core_protocol, level=level, on=TODAY, reason="", by=staff[Role.RESEARCHER])

@@ -78,17 +78,17 @@ def test_bad_answers_name_the_field_and_write_nothing(supported):
 
 
 def test_links_go_only_to_arms_the_protocol_offers_online(
-    allocation_lists, make_participant, supported, staff
+    allocation_lists, make_participant, supported, staff, core_protocol
 ):
     manager = staff[Role.TRIAL_MANAGER]
-    issued = issue_workbook_link(supported(), by=manager)
+    issued = issue_workbook_link(supported(), core_protocol, by=manager)
     assert len(issued.code) == 6 and issued.link.purpose == "workbook"
     while True:
         control = make_participant("CAM", Status.RANDOMISED)
         if control.allocation.arm == "control":
             break
     with pytest.raises(ValidationError, match="not offered the workbook online"):
-        issue_workbook_link(control, by=manager)
+        issue_workbook_link(control, core_protocol, by=manager)
     with pytest.raises(ValidationError, match="not offered the workbook online"):
-        issue_workbook_link(make_participant("CAM", Status.CONSENTED), by=manager)
+        issue_workbook_link(make_participant("CAM", Status.CONSENTED), core_protocol, by=manager)
     assert ParticipantLink.objects.count() == 1

@@ -25,8 +25,8 @@ def _pages(pdf: bytes, where: Path) -> tuple[list[Path], str]:
     return sorted(where.glob("page-*.png")), " ".join(text.decode().split())
 
 
-def test_the_blank_postal_edition(tmp_path):
-    pages, text = _pages(blank_workbook_pdf(), tmp_path)
+def test_the_blank_postal_edition(core_protocol, tmp_path):
+    pages, text = _pages(blank_workbook_pdf(core_protocol), tmp_path)
     workbook = load_workbook()
     assert len(pages) >= 1 + len(workbook.sections)  # a cover, then each section from a new page
     assert all(p.stat().st_size > 2000 for p in pages)  # drawn, not blank
@@ -38,7 +38,7 @@ def test_the_blank_postal_edition(tmp_path):
     assert f"Page 2 of {len(pages)}" in text
 
 
-def test_a_participants_own_copy(supported, tmp_path):
+def test_a_participants_own_copy(supported, core_protocol, tmp_path):
     participant = supported()
     save_answers(
         participant,
@@ -53,6 +53,7 @@ def test_a_participants_own_copy(supported, tmp_path):
         reason="written by the participant",
     )
     pdf = personal_workbook_pdf(
+        core_protocol,
         filled_workbook(participant),
         person="Alex Example",
         trial_id=participant.trial_id,

@@ -261,6 +261,7 @@ def _randomised_participant(
         withdraw(
             researcher_actor(researcher),
             participant,
+            protocol,
             level=WithdrawalLevel.ALL_DATA,
             on=review_end,
             reason="no longer wishes to take part",

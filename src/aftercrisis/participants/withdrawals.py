@@ -17,8 +17,8 @@ from django.db.models import Q, QuerySet
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update, record_creation
-from aftercrisis.config.trial import protocol
 from aftercrisis.participants.models import Participant, Status, Withdrawal, WithdrawalLevel
+from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.selectors import receives_peer_support, sees_every_arm
 
 # Statuses from which each level can be recorded.
@@ -43,7 +43,14 @@ def levels_for(actor: Actor) -> list[tuple[str, str]]:
 
 @transaction.atomic
 def withdraw(
-    actor: Actor, participant: Participant, *, level: str, on: dt.date, reason: str, by: User
+    actor: Actor,
+    participant: Participant,
+    protocol: Protocol,
+    *,
+    level: str,
+    on: dt.date,
+    reason: str,
+    by: User,
 ) -> Withdrawal:
     if not actor.can(Capability.EDIT_PARTICIPANTS):
         raise PermissionDenied
@@ -61,7 +68,7 @@ def withdraw(
         )
     if on < locked.referred_on:
         raise ValidationError({"on": "Date of withdrawal cannot be before the date of referral"})
-    if level == WithdrawalLevel.PEER_SUPPORT and not receives_peer_support(locked, protocol()):
+    if level == WithdrawalLevel.PEER_SUPPORT and not receives_peer_support(locked, protocol):
         raise ValidationError({"level": f"{locked.trial_id} is not receiving peer support"})
     withdrawal = record_creation(
         Withdrawal(participant=locked, level=level, on=on, reason=reason.strip(), recorded_by=by),

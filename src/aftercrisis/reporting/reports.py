@@ -15,8 +15,8 @@ from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame
 from aftercrisis.analysis.run import run_plan
-from aftercrisis.config.trial import protocol
 from aftercrisis.lock.services import is_locked
+from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.selectors import sees_every_arm
 from aftercrisis.recruitment.selectors import consort_counts
 from aftercrisis.reporting.dataset import analysis_dataset, disposition
@@ -40,10 +40,11 @@ def enrolment(actor: Actor, randomised: int) -> tuple[int | None, dict[str, int]
     return counts.screened, {reason: n for reason, n in excluded.items() if n}
 
 
-def produce_report(actor: Actor, *, by: User, today: dt.date | None = None) -> ReportSnapshot:
+def produce_report(
+    actor: Actor, trial: Protocol, *, by: User, today: dt.date | None = None
+) -> ReportSnapshot:
     if not actor.can(Capability.PRODUCE_REPORT):
         raise PermissionDenied
-    trial = protocol()
     locked = is_locked()
     blinded = not locked
     try:

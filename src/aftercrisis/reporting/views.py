@@ -75,7 +75,7 @@ def database_lock(request: HttpRequest) -> HttpResponse:
 def trial_report(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     if request.method == "POST":
-        snapshot = produce_report(actor, by=staff_user(request))
+        snapshot = produce_report(actor, protocol(), by=staff_user(request))
         kind = "blinded" if snapshot.blinded else "unblinded"
         messages.success(request, f"The {kind} report of {snapshot.participants} participants is ready.")
         return redirect("reporting:trial_report")

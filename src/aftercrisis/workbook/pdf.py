@@ -9,6 +9,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from aftercrisis.protocol import Protocol
 from aftercrisis.workbook.content import FilledSection, Section, Workbook, load_workbook
 
 CSS = Path(__file__).resolve().parent / "print.css"
@@ -35,27 +36,26 @@ def render_pdf(html: str) -> bytes:
     return pdf
 
 
-def _html(workbook: Workbook, parts: list[_Part], **context: Any) -> str:
-    from aftercrisis.config.trial import protocol
-
+def _html(protocol: Protocol, workbook: Workbook, parts: list[_Part], **context: Any) -> str:
     return render_to_string(
         "workbook/print.jinja",
         {
             "workbook": workbook,
             "sections": parts,
             "css": CSS.read_text(encoding="utf-8"),
-            "study": f"{protocol().trial.short_name} study",
+            "study": f"{protocol.trial.short_name} study",
             **context,
         },
     )
 
 
-def blank_workbook_pdf(workbook: Workbook | None = None) -> bytes:
+def blank_workbook_pdf(protocol: Protocol, workbook: Workbook | None = None) -> bytes:
     workbook = workbook or load_workbook()
-    return render_pdf(_html(workbook, [_Part(s, None, None) for s in workbook.sections]))
+    return render_pdf(_html(protocol, workbook, [_Part(s, None, None) for s in workbook.sections]))
 
 
 def personal_workbook_pdf(
+    protocol: Protocol,
     filled: list[FilledSection],
     *,
     person: str,
@@ -79,4 +79,6 @@ def personal_workbook_pdf(
         # An optional page left empty is not printed in a personal copy.
         if not (f.section.optional and f.is_empty)
     ]
-    return render_pdf(_html(workbook, parts, person=person, trial_id=trial_id, printed_on=printed_on))
+    return render_pdf(
+        _html(protocol, workbook, parts, person=person, trial_id=trial_id, printed_on=printed_on)
+    )

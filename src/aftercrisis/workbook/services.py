@@ -9,18 +9,18 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import User
 from aftercrisis.audit import audited_update, record_creation
-from aftercrisis.config.trial import protocol
 from aftercrisis.participants.links import IssuedLink, issue_link
 from aftercrisis.participants.models import LinkPurpose, Participant, Status
+from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.selectors import offered_digital_workbook
 from aftercrisis.workbook.content import EntryKey, load_workbook, parse_value
 from aftercrisis.workbook.models import WorkbookEntry
 
 
-def issue_workbook_link(participant: Participant, *, by: User) -> IssuedLink:
+def issue_workbook_link(participant: Participant, protocol: Protocol, *, by: User) -> IssuedLink:
     if participant.status == Status.WITHDRAWN:
         raise ValidationError(f"{participant.trial_id} has withdrawn: no workbook link can be sent")
-    if not offered_digital_workbook(participant, protocol()):
+    if not offered_digital_workbook(participant, protocol):
         raise ValidationError(f"{participant.trial_id} is not offered the workbook online by the protocol")
     return issue_link(participant, LinkPurpose.WORKBOOK, by=by)
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
+from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.participants.links import (
     LinkRefused,
@@ -37,7 +38,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @requires(Capability.VIEW_WORKBOOK)
 def blank_pdf(request: HttpRequest) -> HttpResponse:
     workbook = load_workbook()
-    return _pdf(blank_workbook_pdf(workbook), f"recovery-workbook-edition-{workbook.version}.pdf")
+    return _pdf(blank_workbook_pdf(protocol(), workbook), f"recovery-workbook-edition-{workbook.version}.pdf")
 
 
 @requires(Capability.VIEW_WORKBOOK)
@@ -47,7 +48,11 @@ def participant_pdf(request: HttpRequest, trial_id: str) -> HttpResponse:
     identity = identity_for(actor, person)
     name = f"{identity.given_name} {identity.family_name}" if identity else person.trial_id
     content = personal_workbook_pdf(
-        filled_workbook(person), person=name, trial_id=person.trial_id, printed_on=timezone.localdate()
+        protocol(),
+        filled_workbook(person),
+        person=name,
+        trial_id=person.trial_id,
+        printed_on=timezone.localdate(),
     )
     return _pdf(content, f"recovery-workbook-{person.trial_id}.pdf")
 
@@ -57,7 +62,9 @@ def participant_pdf(request: HttpRequest, trial_id: str) -> HttpResponse:
 def issue_link(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     person = participant_for(actor, trial_id)
-    issued = issue_workbook_link(person, by=staff_user(request)) if request.method == "POST" else None
+    issued = (
+        issue_workbook_link(person, protocol(), by=staff_user(request)) if request.method == "POST" else None
+    )
     return render(
         request,
         "workbook/issue_link.jinja",
@@ -133,6 +140,6 @@ def section(request: HttpRequest, participant: Participant, section: str) -> Htt
 @participant_required(LinkPurpose.WORKBOOK)
 def my_pdf(request: HttpRequest, participant: Participant) -> HttpResponse:
     content = personal_workbook_pdf(
-        filled_workbook(participant), person="", trial_id="", printed_on=timezone.localdate()
+        protocol(), filled_workbook(participant), person="", trial_id="", printed_on=timezone.localdate()
     )
     return _pdf(content, "my-recovery-workbook.pdf")
