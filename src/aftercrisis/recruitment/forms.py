@@ -180,6 +180,8 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
     def __init__(self, *args: Any, sites: Any, reasons: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        # A select reads its choices twice (once for its `required` attribute): read the sites once.
+        self.fields["site"].widget.choices = [*iter(self.fields["site"].choices)]  # type: ignore[attr-defined]
         self.fields["reason"].choices = reasons  # type: ignore[attr-defined]
 
     def clean_screened_on(self) -> dt.date:

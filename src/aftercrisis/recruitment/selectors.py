@@ -69,7 +69,7 @@ class ConsortCounts:
 
 
 def consort_counts(actor: Actor) -> ConsortCounts:
-    """Screened, eligible, consented and randomised in the actor's sites, in four queries."""
+    """Screened, eligible, consented and randomised in the actor's sites, in three queries."""
     from aftercrisis.randomisation.models import Allocation
     from aftercrisis.randomisation.selectors import randomised_by_arm
     from aftercrisis.recruitment.models import (
@@ -90,7 +90,7 @@ def consort_counts(actor: Actor) -> ConsortCounts:
     anonymous = (
         scoped(AnonymousScreenFailure.objects, "site_id").values("outcome", "reason").annotate(n=Sum("count"))
     )
-    for row in [*named, *anonymous]:
+    for row in named.union(anonymous, all=True):  # one query for both
         by_outcome[row["outcome"]] += row["n"]
         if row["outcome"] in reasons:
             bucket = reasons[row["outcome"]]
