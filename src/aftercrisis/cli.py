@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "aftercrisis.followup.cli",
     "aftercrisis.analysis.cli",
     "aftercrisis.randomisation.cli",
+    "aftercrisis.evaluation.cli",
 ]
 
 

@@ -50,6 +50,7 @@ def step_plot(
     at_risk: Sequence[tuple[str, Sequence[int]]] = (),
     at_times: Sequence[float] = (),
     horizon: float = 365,
+    xlabel: str = "Days since randomisation",
 ) -> Figure:
     """Step curves with confidence bands, and a numbers-at-risk table under the axis."""
     fig = plt.figure(figsize=(7.2, 5.2 if at_risk else 4.0))
@@ -63,7 +64,7 @@ def step_plot(
         )
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Days since randomisation")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     ax.set_xticks(list(at_times) or np.linspace(0, horizon, 5))

@@ -1,0 +1,247 @@
+"""The cohort and its outcomes, written once as Ibis expressions and run on any engine.
+
+The definitions are the trial's (`aftercrisis.outcomes.derivation`), with day 0 the index discharge
+from a crisis resolution team instead of randomisation:
+
+- Index event: a discharge from a crisis team within the period; the first per person, or every one.
+- Exposure: at least `min_contacts` attended peer support contacts on days 0 to `exposure_days`.
+- Acute-care episodes of the protocol's settings (a re-acceptance by a crisis team is a one-day episode
+  when the protocol lists `crt_reacceptance` as a setting) that overlap or touch (a same-day transfer)
+  form one spell. A spell starting on or before day 0 is the index stay; every spell starting on day 1
+  or later is a readmission.
+- Follow-up ends on day E, the earliest of the horizon H, death and the end of the data.
+- `readmitted` is 1 when a readmission starts by day E; 0 when none does and follow-up reached H or
+  ended with death; unknown otherwise. `days` is the day of the first readmission, or E (censored).
+- `bed_days` counts the nights 0 to E-1 in residential settings, each night once.
+- `prior_admissions` counts spells starting in the two years before the index referral was accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+REACCEPTANCE = "crt_reacceptance"  # the protocol's setting code for a re-acceptance by a crisis team
+PRIOR_DAYS = 730
+
+
+@dataclass(frozen=True)
+class Definition:
+    horizon_days: int
+    settings: frozenset[str]  # acute-care settings of the protocol
+    residential: frozenset[str]  # settings that occupy a bed
+    data_end: dt.date  # the last day the data covers
+    exposure_days: int = 30
+    min_contacts: int = 1
+    every_discharge: bool = False
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+
+    @classmethod
+    def from_protocol(cls, protocol: object, *, data_end: dt.date, **options: object) -> Definition:
+        outcomes = protocol.outcomes  # type: ignore[attr-defined]
+        return cls(
+            horizon_days=outcomes.primary.horizon_days,
+            settings=frozenset(s.code for s in outcomes.acute_care_settings),
+            residential=frozenset(s.code for s in outcomes.acute_care_settings if s.residential),
+            data_end=data_end,
+            **options,  # type: ignore[arg-type]
+        )
+
+
+COHORT_COLUMNS = (
+    "person_id", "episode_id", "team", "discharged", "age", "sex", "ethnicity", "deprivation_decile",
+    "prior_admissions", "contacts", "exposed", "follow_up_days", "full_year", "complete", "event", "days", "readmitted",
+    "died", "n_readmissions", "bed_days",
+)  # fmt: skip
+
+
+def data_end(tables: Mapping[str, ir.Table]) -> dt.date:
+    """The latest date anywhere in the data: follow-up is complete up to that day."""
+    dates = [
+        tables["crisis_episodes"].discharged.max(),
+        tables["crisis_episodes"].referral_accepted.max(),
+        tables["acute_episodes"].admitted.max(),
+        tables["acute_episodes"].discharged.max(),
+        tables["crt_reacceptances"].accepted.max(),
+        tables["peer_support_contacts"].contact_date.max(),
+        tables["deaths"].died.max(),
+    ]
+    found = [d for d in (expr.execute() for expr in dates) if d is not None and d == d]  # skip NaT
+    return max(_as_date(d) for d in found)
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _days(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerValue:
+    return later.delta(earlier, unit="day")
+
+
+def _spells(episodes: ir.Table) -> ir.Table:
+    """Merge each person's intervals that overlap or touch: (person_id, start, stop)."""
+    order = [episodes.start, episodes.stop]
+    before = ibis.window(group_by=episodes.person_id, order_by=order, rows=(None, -1))
+    upto = ibis.window(group_by=episodes.person_id, order_by=order, rows=(None, 0))
+    reached = episodes.stop.max().over(before)
+    flagged = episodes.mutate(new=ibis.ifelse(reached.isnull() | (episodes.start > reached), 1, 0))
+    numbered = flagged.mutate(spell=flagged.new.sum().over(upto))
+    return numbered.group_by(["person_id", "spell"]).agg(start=numbered.start.min(), stop=numbered.stop.max())
+
+
+def _episodes(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
+    """Acute-care intervals (person_id, setting, start, stop); open episodes run past the data."""
+    acute = tables["acute_episodes"]
+    past_end = ibis.literal(definition.data_end + dt.timedelta(days=1))
+    intervals = acute.filter(acute.setting.isin(sorted(definition.settings - {REACCEPTANCE}))).select(
+        person_id=acute.person_id,
+        setting=acute.setting,
+        start=acute.admitted,
+        stop=acute.discharged.fill_null(past_end),
+    )
+    if REACCEPTANCE in definition.settings:
+        again = tables["crt_reacceptances"]
+        intervals = intervals.union(
+            again.select(
+                person_id=again.person_id,
+                setting=ibis.literal(REACCEPTANCE),
+                start=again.accepted,
+                stop=again.accepted,
+            )
+        )
+    return intervals
+
+
+def index_events(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
+    crisis = tables["crisis_episodes"]
+    found = crisis.filter(crisis.discharged.notnull())
+    if definition.period_start is not None:
+        found = found.filter(found.discharged >= definition.period_start)
+    if definition.period_end is not None:
+        found = found.filter(found.discharged <= definition.period_end)
+    if not definition.every_discharge:
+        first = ibis.window(group_by=found.person_id, order_by=[found.discharged, found.episode_id])
+        found = found.mutate(n=ibis.row_number().over(first)).filter(lambda t: t.n == 0).drop("n")
+    return found.select("person_id", "episode_id", "team", "referral_accepted", "discharged")
+
+
+def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
+    """One row per index event, with the columns of COHORT_COLUMNS."""
+    index = index_events(tables, definition)
+    persons, deaths = tables["persons"], tables["deaths"]
+    horizon = definition.horizon_days
+    data_end = ibis.literal(definition.data_end)
+
+    base = index.join(persons, "person_id").left_join(deaths, "person_id").select(
+        index.person_id, index.episode_id, index.team, index.referral_accepted, index.discharged,
+        persons.birth_year, persons.sex, persons.ethnicity, persons.deprivation_decile, deaths.died,
+    )  # fmt: skip
+    day_end = ibis.least(
+        ibis.literal(horizon),
+        _days(data_end, base.discharged),
+        _days(base.died, base.discharged).fill_null(horizon),
+    )
+    base = base.mutate(end_day=ibis.greatest(day_end, 0))
+    base = base.mutate(end_date=base.discharged + base.end_day.as_interval("D"))
+
+    key = ["person_id", "episode_id"]
+    anchor = base.select(*key, "discharged", "referral_accepted", "end_date")
+
+    spells = _spells(_episodes(tables, definition))
+    after = anchor.join(spells, "person_id")
+    readmissions = (
+        after.filter((after.start > after.discharged) & (after.start <= after.end_date))
+        .group_by(key)
+        .agg(n_readmissions=lambda t: t.count(), first_start=lambda t: t.start.min())
+    )
+    prior = (
+        after.filter(
+            (after.start < after.referral_accepted)
+            & (after.start >= after.referral_accepted - ibis.interval(days=PRIOR_DAYS))
+        )
+        .group_by(key)
+        .agg(prior_admissions=lambda t: t.count())
+    )
+
+    beds = anchor.join(
+        _spells(
+            _episodes(tables, definition).filter(lambda t: t.setting.isin(sorted(definition.residential)))
+        ),
+        "person_id",
+    )
+    low = ibis.greatest(beds.start, beds.discharged)
+    high = ibis.least(beds.stop, beds.end_date)
+    nights = beds.filter(high > low).group_by(key).agg(bed_days=lambda t: _days(high, low).sum())
+
+    contacts = tables["peer_support_contacts"]
+    attended = (
+        anchor.join(contacts, "person_id")
+        .filter(
+            lambda t: (
+                t.attended
+                & (t.contact_date >= t.discharged)
+                & (t.contact_date <= t.discharged + ibis.interval(days=definition.exposure_days))
+            )
+        )
+        .group_by(key)
+        .agg(contacts=lambda t: t.count())
+    )
+
+    joined = (
+        base.left_join(readmissions, key)
+        .left_join(prior, key)
+        .left_join(nights, key)
+        .left_join(attended, key)
+    )
+    died_within = base.died.notnull() & (_days(base.died, base.discharged) <= horizon)
+    complete = (joined.end_day == horizon) | (
+        died_within & (_days(joined.died, joined.discharged) == joined.end_day)
+    )
+    n_contacts = joined.contacts.fill_null(0)
+    event = joined.first_start.notnull()
+    return joined.select(
+        person_id=joined.person_id,
+        episode_id=joined.episode_id,
+        team=joined.team,
+        discharged=joined.discharged,
+        age=joined.discharged.year() - joined.birth_year,
+        sex=joined.sex,
+        ethnicity=joined.ethnicity,
+        deprivation_decile=joined.deprivation_decile,
+        prior_admissions=joined.prior_admissions.fill_null(0),
+        contacts=n_contacts,
+        exposed=n_contacts >= definition.min_contacts,
+        follow_up_days=joined.end_day,
+        full_year=_days(data_end, joined.discharged) >= horizon,
+        complete=complete,
+        event=event,
+        days=ibis.ifelse(event, _days(joined.first_start, joined.discharged), joined.end_day),
+        readmitted=ibis.ifelse(event, 1, ibis.ifelse(complete, 0, ibis.null("int64"))),
+        died=ibis.ifelse(died_within, 1, 0),
+        n_readmissions=ibis.ifelse(complete, joined.n_readmissions.fill_null(0), ibis.null("int64")),
+        bed_days=ibis.ifelse(complete, joined.bed_days.fill_null(0), ibis.null("int64")),
+    )
+
+
+def by_team(cohort: ir.Table) -> ir.Table:
+    """Index events, exposure and one-year readmission per team."""
+    return (
+        cohort.group_by("team")
+        .agg(
+            index_events=cohort.count(),
+            exposed=ibis.ifelse(cohort.exposed, 1, 0).sum(),  # PostgreSQL casts no boolean to an integer
+            known=ibis.ifelse(cohort.readmitted.notnull(), 1, 0).sum(),
+            readmitted=cohort.readmitted.sum(),
+            bed_days=cohort.bed_days.sum(),
+        )
+        .order_by("team")
+    )
