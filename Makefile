@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+  openjdk-17-jre-headless  # Java for Spark, one of the evaluation's engines
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint typecheck pytest assets system-packages clean
@@ -49,7 +50,7 @@ assets: src/aftercrisis/static/nhsuk/app.css
 src/aftercrisis/static/nhsuk/app.css: node_modules/.package-lock.json assets/app.scss assets/build.mjs assets/init.js
 	npm run -s build
 
-## system-packages: Debian's chromium (for browser tests), poppler and Pango (for PDFs), if missing
+## system-packages: Debian's chromium (for browser tests), poppler and Pango (for PDFs), Java (for Spark), if missing
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
