@@ -26,7 +26,7 @@ def _pages(pdf: bytes, where: Path) -> tuple[list[Path], str]:
 
 
 def test_the_blank_postal_edition(core_protocol, tmp_path):
-    pages, text = _pages(blank_workbook_pdf(core_protocol), tmp_path)
+    pages, text = _pages(blank_workbook_pdf(core_protocol).content, tmp_path)
     workbook = load_workbook()
     assert len(pages) >= 1 + len(workbook.sections)  # a cover, then each section from a new page
     assert all(p.stat().st_size > 2000 for p in pages)  # drawn, not blank
@@ -72,3 +72,24 @@ def test_a_participants_own_copy(supported, core_protocol, tmp_path):
     assert "Not filled in yet" in text  # empty pages say so
     assert "My crisis plan" not in text  # the optional page is left out while empty
     assert len(pages) >= len(load_workbook().sections)  # cover + seven sections
+
+
+def test_the_blank_edition_is_rendered_once_and_revalidated_by_its_etag(client, staff, monkeypatch):
+    from django.core.cache import cache
+
+    from aftercrisis.accounts.roles import Role
+    from aftercrisis.workbook import pdf
+
+    cache.clear()
+    rendered = []
+    real_render = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", lambda html: rendered.append(html) or real_render(html))
+    client.force_login(staff[Role.PEER_SUPPORT_WORKER])
+    first = client.get("/workbook/blank.pdf")
+    again = client.get("/workbook/blank.pdf")
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert len(rendered) == 1
+    assert first["ETag"] == again["ETag"]
+    unchanged = client.get("/workbook/blank.pdf", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert client.get("/workbook/blank.pdf", HTTP_IF_NONE_MATCH='"an-older-edition"').status_code == 200

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 
 from aftercrisis.protocol import Protocol
@@ -49,9 +51,27 @@ def _html(protocol: Protocol, workbook: Workbook, parts: list[_Part], **context:
     )
 
 
-def blank_workbook_pdf(protocol: Protocol, workbook: Workbook | None = None) -> bytes:
+@dataclass(frozen=True)
+class PrintedEdition:
+    content: bytes
+    etag: str  # a quoted hash of what was printed: the same for every copy of one edition
+
+
+def blank_workbook_pdf(protocol: Protocol, workbook: Workbook | None = None) -> PrintedEdition:
+    """The blank edition, rendered once for each version of its content and kept in the cache.
+
+    The key is the hash of the page that is printed, so a new protocol, workbook text or style
+    is a new edition, rendered when first asked for.
+    """
     workbook = workbook or load_workbook()
-    return render_pdf(_html(protocol, workbook, [_Part(s, None, None) for s in workbook.sections]))
+    html = _html(protocol, workbook, [_Part(s, None, None) for s in workbook.sections])
+    digest = hashlib.sha256(html.encode()).hexdigest()
+    key = f"blank-workbook-pdf:{protocol.trial.protocol_version}:{digest}"
+    edition: PrintedEdition | None = cache.get(key)
+    if edition is None:
+        edition = PrintedEdition(render_pdf(html), f'"{digest}"')
+        cache.set(key, edition, timeout=None)
+    return edition
 
 
 def personal_workbook_pdf(

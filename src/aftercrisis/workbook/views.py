@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
@@ -38,7 +39,15 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @requires(Capability.VIEW_WORKBOOK)
 def blank_pdf(request: HttpRequest) -> HttpResponse:
     workbook = load_workbook()
-    return _pdf(blank_workbook_pdf(protocol(), workbook), f"recovery-workbook-edition-{workbook.version}.pdf")
+    edition = blank_workbook_pdf(protocol(), workbook)
+    unchanged = get_conditional_response(request, etag=edition.etag)
+    if unchanged is not None:
+        return unchanged  # the copy the browser holds is this edition
+    response = _pdf(edition.content, f"recovery-workbook-edition-{workbook.version}.pdf")
+    response["ETag"] = edition.etag
+    # Staff only, so kept by the browser alone; asked for again each time, sent again only if changed.
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @requires(Capability.VIEW_WORKBOOK)
