@@ -138,7 +138,7 @@ def demo(db, core_protocol):
 
 
 @pytest.fixture
-def supported(allocation_lists, make_participant, staff):
+def supported(allocation_lists, make_participant, staff, core_protocol):
     """A factory of CAM participants in the peer support arm, on the CAM peer support worker's caseload."""
     from aftercrisis.accounts.roles import Role
     from aftercrisis.intervention.services import assign_to_caseload
@@ -151,6 +151,7 @@ def supported(allocation_lists, make_participant, staff):
                 break
         assign_to_caseload(
             participant,
+            core_protocol,
             staff[Role.PEER_SUPPORT_WORKER],
             by=staff[Role.TRIAL_MANAGER],
             on=participant.referred_on,

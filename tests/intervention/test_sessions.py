@@ -29,31 +29,37 @@ def held(day: int, **more) -> SessionDetails:
 def test_sessions_are_numbered_and_the_eleventh_is_refused(supported, staff, core_protocol):
     participant = supported()
     worker = staff[Role.PEER_SUPPORT_WORKER]
-    record_session(participant, SessionDetails("did_not_attend", START + dt.timedelta(days=2)), by=worker)
-    numbers = [record_session(participant, held(7 * k + 3), by=worker).number for k in range(10)]
+    record_session(
+        participant, core_protocol, SessionDetails("did_not_attend", START + dt.timedelta(days=2)), by=worker
+    )
+    numbers = [
+        record_session(participant, core_protocol, held(7 * k + 3), by=worker).number for k in range(10)
+    ]
     assert numbers == list(range(1, 11))
     with pytest.raises(ValidationError) as refused:
-        record_session(participant, held(80), by=worker)
+        record_session(participant, core_protocol, held(80), by=worker)
     assert refused.value.messages == [
         f"{participant.trial_id} has already had 10 sessions, the most the protocol allows. "
         "Session 11 cannot be recorded."
     ]
     # Missed and cancelled sessions can still be recorded: they take no number.
-    record_session(participant, SessionDetails("cancelled", START + dt.timedelta(days=81)), by=worker)
+    record_session(
+        participant, core_protocol, SessionDetails("cancelled", START + dt.timedelta(days=81)), by=worker
+    )
     assert Session.objects.filter(participant=participant).count() == 12
     assert Session.objects.filter(participant=participant, outcome="held").count() == 10
 
 
-def test_a_session_outside_the_workers_caseload_is_refused(supported, make_participant, staff):
+def test_a_session_outside_the_workers_caseload_is_refused(supported, make_participant, staff, core_protocol):
     stranger = make_participant("CAM", "randomised")
     with pytest.raises(ValidationError, match="not on your caseload"):
-        record_session(stranger, held(3), by=staff[Role.PEER_SUPPORT_WORKER])
+        record_session(stranger, core_protocol, held(3), by=staff[Role.PEER_SUPPORT_WORKER])
     with pytest.raises(ValidationError, match="not on your caseload"):
-        record_session(supported(), held(3), by=staff[Role.TRIAL_MANAGER])
+        record_session(supported(), core_protocol, held(3), by=staff[Role.TRIAL_MANAGER])
     assert not Session.objects.exists()
 
 
-def test_bad_details_name_the_field_and_write_nothing(supported, staff):
+def test_bad_details_name_the_field_and_write_nothing(supported, staff, core_protocol):
     participant = supported()
     bad = SessionDetails(
         outcome="held",
@@ -64,7 +70,7 @@ def test_bad_details_name_the_field_and_write_nothing(supported, staff):
         next_session_on=START - dt.timedelta(days=3),
     )
     with pytest.raises(ValidationError) as refused:
-        record_session(participant, bad, by=staff[Role.PEER_SUPPORT_WORKER])
+        record_session(participant, core_protocol, bad, by=staff[Role.PEER_SUPPORT_WORKER])
     assert set(refused.value.message_dict) == {
         "on",
         "duration_minutes",
@@ -77,13 +83,13 @@ def test_bad_details_name_the_field_and_write_nothing(supported, staff):
 
 
 def test_a_risk_concern_goes_to_the_sites_duty_contact_once_the_session_is_saved(
-    supported, staff, sites, django_capture_on_commit_callbacks
+    supported, staff, sites, django_capture_on_commit_callbacks, core_protocol
 ):
     participant = supported()
     worker = staff[Role.PEER_SUPPORT_WORKER]
     concern = "Talked about stopping their medication and not feeling safe at home"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        session = record_session(participant, held(10, risk_concern=concern), by=worker)
+        session = record_session(participant, core_protocol, held(10, risk_concern=concern), by=worker)
         assert mail.outbox == []  # nothing is sent before the session is committed
     assert len(callbacks) == 1
     assert session.risk_concern
@@ -95,24 +101,26 @@ def test_a_risk_concern_goes_to_the_sites_duty_contact_once_the_session_is_saved
     assert sent.to == ["duty-cam@example.org"]
     assert participant.trial_id in sent.subject and concern in sent.body
     with django_capture_on_commit_callbacks(execute=True):
-        assert record_session(participant, held(17), by=worker).risk_concern is False
+        assert record_session(participant, core_protocol, held(17), by=worker).risk_concern is False
     assert len(mail.outbox) == 1
 
 
 def test_without_a_duty_contact_the_concern_goes_to_the_trial_managers(
-    supported, staff, sites, django_capture_on_commit_callbacks
+    supported, staff, sites, django_capture_on_commit_callbacks, core_protocol
 ):
     sites["CAM"].duty_contact_email = ""
     sites["CAM"].save()
     participant = supported()
     with django_capture_on_commit_callbacks(execute=True):
-        record_session(participant, held(10, risk_concern="Not safe"), by=staff[Role.PEER_SUPPORT_WORKER])
+        record_session(
+            participant, core_protocol, held(10, risk_concern="Not safe"), by=staff[Role.PEER_SUPPORT_WORKER]
+        )
     (sent,) = mail.outbox
     assert sent.to == [staff[Role.TRIAL_MANAGER].email]
 
 
 def test_no_risk_concern_is_sent_for_a_session_that_was_rolled_back(
-    supported, staff, django_capture_on_commit_callbacks
+    supported, staff, django_capture_on_commit_callbacks, core_protocol
 ):
     participant = supported()
     worker = staff[Role.PEER_SUPPORT_WORKER]
@@ -121,7 +129,7 @@ def test_no_risk_concern_is_sent_for_a_session_that_was_rolled_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        record_session(participant, held(10, risk_concern="Not safe"), by=worker)
+        record_session(participant, core_protocol, held(10, risk_concern="Not safe"), by=worker)
         raise RuntimeError("the request failed after the session was recorded")
     assert mail.outbox == [] and not RiskEscalation.objects.exists()
 
@@ -133,7 +141,9 @@ def test_the_caseload_shows_sessions_contacts_and_the_next_session(supported, st
     record_contact_attempt(
         participant, by=worker, on=START + dt.timedelta(days=1), method="text", reached=True
     )
-    record_session(participant, held(3, next_session_on=START + dt.timedelta(days=10)), by=worker)
+    record_session(
+        participant, core_protocol, held(3, next_session_on=START + dt.timedelta(days=10)), by=worker
+    )
     (entry,) = caseload(actor_of(Role.PEER_SUPPORT_WORKER), core_protocol, START + dt.timedelta(days=30))
     assert entry.participant == participant
     assert (entry.sessions_held, entry.contact_attempts) == (1, 2)
@@ -146,7 +156,7 @@ def test_the_caseload_shows_sessions_contacts_and_the_next_session(supported, st
 
 @pytest.mark.db_server
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_never_pass_the_limit(supported, staff):
+def test_concurrent_submissions_never_pass_the_limit(supported, staff, core_protocol):
     """Four browsers submit the tenth session at once: exactly one is numbered 10.
 
     On PostgreSQL the others wait for the caseload row's lock and are then refused by the limit. The test
@@ -156,14 +166,14 @@ def test_concurrent_submissions_never_pass_the_limit(supported, staff):
     participant = supported()
     worker = staff[Role.PEER_SUPPORT_WORKER]
     for k in range(9):
-        record_session(participant, held(k + 1), by=worker)
+        record_session(participant, core_protocol, held(k + 1), by=worker)
     outcomes: list[object] = []
     barrier = threading.Barrier(4)
 
     def submit(day: int) -> None:
         barrier.wait()
         try:
-            outcomes.append(record_session(participant, held(day), by=worker).number)
+            outcomes.append(record_session(participant, core_protocol, held(day), by=worker).number)
         except ValidationError as exc:
             outcomes.append(exc.messages[0])
         except OperationalError as exc:

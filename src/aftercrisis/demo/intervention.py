@@ -104,7 +104,10 @@ def _sessions(demo: Demo) -> None:
                     missed = on - dt.timedelta(days=rng.randrange(2, 7))
                     if missed >= first:
                         record_session(
-                            participant, SessionDetails(SessionOutcome.DID_NOT_ATTEND, missed), by=worker
+                            participant,
+                            demo.protocol,
+                            SessionDetails(SessionOutcome.DID_NOT_ATTEND, missed),
+                            by=worker,
                         )
                         record_contact_attempt(
                             participant, by=worker, on=missed, method="text", reached=rng.random() < 0.5
@@ -115,6 +118,7 @@ def _sessions(demo: Demo) -> None:
                 following = held[k + 1] if k + 1 < len(held) else None
                 record_session(
                     participant,
+                    demo.protocol,
                     SessionDetails(
                         outcome=SessionOutcome.HELD,
                         on=on,
@@ -147,6 +151,7 @@ def _open_windows(demo: Demo) -> None:
                 number += 1
                 record_session(
                     assignment.participant,
+                    demo.protocol,
                     SessionDetails(
                         outcome=SessionOutcome.HELD,
                         on=on,

@@ -218,7 +218,7 @@ def _randomised_participant(
     baseline(participant, researcher, randomised_on)
     allocation = randomise(actor, participant, by=manager, on=randomised_on)
     if allocation.arm == protocol.intervention.arm:
-        assign_least_loaded_worker(participant, by=manager, on=randomised_on)
+        assign_least_loaded_worker(participant, protocol, by=manager, on=randomised_on)
 
     review_end = _date(r.record_review_end)  # type: ignore[attr-defined]
     died = not pd.isna(r.died_on)  # type: ignore[attr-defined]
@@ -330,7 +330,7 @@ def _pipeline(
                 if status == Status.RANDOMISED:
                     allocation = randomise(actor, participant, by=users["manager"], on=on)
                     if allocation.arm == protocol.intervention.arm:
-                        assign_least_loaded_worker(participant, by=users["manager"], on=on)
+                        assign_least_loaded_worker(participant, protocol, by=users["manager"], on=on)
             done += 1
             if progress:
                 progress(done, total)

@@ -12,7 +12,6 @@ from django.utils.text import Truncator
 from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import audited_update, record_creation
-from aftercrisis.config.trial import protocol
 from aftercrisis.intervention.models import (
     CaseloadAssignment,
     ContactAttempt,
@@ -24,14 +23,15 @@ from aftercrisis.intervention.models import (
 )
 from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.participants.models import Participant
+from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.selectors import receives_peer_support
 from aftercrisis.workbook.content import load_workbook
 
 
 def assign_to_caseload(
-    participant: Participant, worker: User, *, by: User, on: dt.date
+    participant: Participant, protocol: Protocol, worker: User, *, by: User, on: dt.date
 ) -> CaseloadAssignment:
-    if not receives_peer_support(participant, protocol()):
+    if not receives_peer_support(participant, protocol):
         raise ValidationError(f"{participant.trial_id} is not in the peer support arm")
     works_there = RoleAssignment.objects.filter(user=worker, role=Role.PEER_SUPPORT_WORKER).filter(
         Q(site_id=participant.site_id) | Q(site=None)
@@ -48,7 +48,7 @@ def assign_to_caseload(
 
 
 def assign_least_loaded_worker(
-    participant: Participant, *, by: User, on: dt.date
+    participant: Participant, protocol: Protocol, *, by: User, on: dt.date
 ) -> CaseloadAssignment | None:
     """Give a new intervention participant to the site's peer support worker with the fewest participants."""
     workers = (
@@ -64,7 +64,7 @@ def assign_least_loaded_worker(
     worker = workers.first()
     if worker is None:
         return None
-    return assign_to_caseload(participant, worker, by=by, on=on)
+    return assign_to_caseload(participant, protocol, worker, by=by, on=on)
 
 
 @dataclass(frozen=True)
@@ -90,27 +90,27 @@ def session_limit_message(participant: Participant, max_sessions: int) -> str:
     )
 
 
-def record_session(participant: Participant, details: SessionDetails, *, by: User) -> Session:
+def record_session(
+    participant: Participant, protocol: Protocol, details: SessionDetails, *, by: User
+) -> Session:
     """Record a session for a participant on the worker's own caseload.
 
     The caseload row is locked first, so concurrent submissions are numbered one at a time and the
     protocol's limit holds; the unique (participant, number) constraint backs it up.
     """
-    trial = protocol()
+    limit = protocol.intervention.max_sessions
     with transaction.atomic():
         assignment = (
             CaseloadAssignment.objects.select_for_update().filter(participant=participant, worker=by).first()
         )
         if assignment is None:
             raise ValidationError(f"{participant.trial_id} is not on your caseload")
-        _check_session(participant, details, assignment, trial.intervention.max_sessions)
+        _check_session(participant, details, assignment, limit)
         number = None
         if details.outcome == SessionOutcome.HELD:
             held = Session.objects.filter(participant=participant, outcome=SessionOutcome.HELD).count()
-            if held >= trial.intervention.max_sessions:
-                raise ValidationError(
-                    session_limit_message(participant, trial.intervention.max_sessions), code="session_limit"
-                )
+            if held >= limit:
+                raise ValidationError(session_limit_message(participant, limit), code="session_limit")
             number = held + 1
         try:
             with transaction.atomic():
@@ -143,7 +143,7 @@ def record_session(participant: Participant, details: SessionDetails, *, by: Use
                 assignment, {"next_session_on": details.next_session_on}, by=by, reason="next session planned"
             )
         if session.risk_concern:
-            escalate_risk(session, details.risk_concern.strip(), by=by)
+            escalate_risk(session, protocol, details.risk_concern.strip(), by=by)
     return session
 
 
@@ -172,7 +172,7 @@ def _check_session(
         raise ValidationError(errors)
 
 
-def escalate_risk(session: Session, concern: str, *, by: User) -> RiskEscalation:
+def escalate_risk(session: Session, protocol: Protocol, concern: str, *, by: User) -> RiskEscalation:
     """Send the concern to the site's duty contact (the trial managers if it has none) and record it.
 
     A concern from a peer support worker reveals the arm, so it never goes to the masked crisis team:
@@ -196,7 +196,7 @@ def escalate_risk(session: Session, concern: str, *, by: User) -> RiskEscalation
             email(
                 recipients,
                 f"Risk concern about study participant {participant.trial_id}",
-                f"A member of the {protocol().trial.short_name} study team raised a concern about the safety "
+                f"A member of the {protocol.trial.short_name} study team raised a concern about the safety "
                 f"of participant {participant.trial_id} ({site.name}) on {session.on:%-d %B %Y}.\n\n"
                 f"Concern:\n{concern}\n\n"
                 f"Raised by {by.display_name}"

@@ -75,7 +75,7 @@ def new_session(request: HttpRequest, trial_id: str) -> HttpResponse:
     form = SessionForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            session = record_session(person, form.details(), by=staff_user(request))
+            session = record_session(person, protocol(), form.details(), by=staff_user(request))
         except ValidationError as exc:
             show_refusal(form, exc)
         else:
