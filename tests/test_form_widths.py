@@ -30,6 +30,7 @@ FILLS: dict[str, str | None] = {
     "intervention.SessionForm": "intervention.Session",
     "intervention.ContactAttemptForm": "intervention.ContactAttempt",
     "intervention.SupervisionForm": "intervention.SupervisionRecord",
+    "outcomes.EpisodeForm": "outcomes.AcuteCareEpisode",
     "outcomes.ReconcileForm": "outcomes.EpisodeReconciliation",
     "outcomes.SaeForm": "outcomes.SeriousAdverseEvent",
     "outcomes.SaeReviewForm": "outcomes.SeriousAdverseEvent",

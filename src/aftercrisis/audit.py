@@ -18,7 +18,7 @@ from aftercrisis.lock.services import refuse_if_locked
 M = TypeVar("M", bound=models.Model)
 
 # The reason is kept in django-simple-history's own column, the same on every audited table.
-REASON_MAX_LENGTH: int = User.history.model._meta.get_field("history_change_reason").max_length  # type: ignore[attr-defined]
+REASON_MAX_LENGTH: int = User.history.model._meta.get_field("history_change_reason").max_length
 
 
 def _refuse_too_long(reason: str) -> None:

@@ -80,6 +80,21 @@ class RecordIdsField(forms.Field):
         return [one.clean(v) for v in value or []]
 
 
+def confirmed_reason(
+    form: forms.BaseForm, confirmed: str, reason: str, *, unconfirmed: str, unexplained: str
+) -> str:
+    """A confirmation ("I confirm this date is outside the visit window") and its reason go together.
+
+    Either without the other is an error on the form; returns the reason once both are given, else "".
+    """
+    given = str(form.cleaned_data.get(reason) or "").strip()
+    if form.cleaned_data.get(confirmed) and not given:
+        form.add_error(reason, unexplained)
+    elif given and not form.cleaned_data.get(confirmed):
+        form.add_error(confirmed, unconfirmed)
+    return given if form.cleaned_data.get(confirmed) else ""
+
+
 def show_refusal(form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
     """A service's refusal on the form: on the field it names, or at the top (a lock, say, names none).
 

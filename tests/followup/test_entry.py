@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.audit import history_of
 from aftercrisis.followup.models import ContactAttempt, QuestionnaireResponse, VisitRecord
 from aftercrisis.followup.services import enter_questionnaire, log_contact
 from aftercrisis.participants.links import issue_link
@@ -259,3 +260,101 @@ def test_reminders_go_once_a_week_by_the_best_channel_and_are_logged(core_protoc
         )
         == 0
     )
+
+
+CSQ = {f"q{i}": 3 for i in range(1, 9)}
+
+
+def _enter(core_protocol, participant, staff, on, visit="m4", **extra):
+    return enter_questionnaire(
+        core_protocol,
+        participant,
+        visit,
+        "csq8" if visit == "m4" else "qpr15",
+        CSQ if visit == "m4" else {},
+        method="post",
+        completed_on=on,
+        by=staff[Role.RESEARCHER],
+        **extra,
+    )
+
+
+def test_a_date_outside_the_visit_window_needs_a_reason_kept_with_the_return(
+    core_protocol, participant, staff
+):
+    # Randomised 5 Jan 2026: the four-month window opens on day 108, 23 Apr 2026.
+    day_66 = dt.date(2026, 3, 12)
+    with pytest.raises(ValidationError) as caught:
+        _enter(core_protocol, participant, staff, day_66)
+    assert caught.value.message_dict["completed_on"] == [
+        "12 Mar 2026 is outside the four-month follow-up window, 23 Apr 2026 to 6 Jul 2026: "
+        "correct the date, or confirm it is outside the window and give the reason"
+    ]
+    assert not QuestionnaireResponse.objects.exists()
+    response = _enter(
+        core_protocol, participant, staff, day_66, outside_window_reason="  seen early: moving abroad "
+    )
+    assert response.outside_window_reason == "seen early: moving abroad"
+    assert history_of(response)[0]["kind"] == "Created"
+    assert response.history.get().outside_window_reason == "seen early: moving abroad"
+    # Correcting the answers keeps the confirmed reason; inside the window no reason is kept.
+    corrected = enter_questionnaire(
+        core_protocol, participant, "m4", "csq8", {**CSQ, "q1": 4}, method="post",
+        completed_on=day_66, by=staff[Role.RESEARCHER], reason="transcription error",
+    )  # fmt: skip
+    assert corrected.outside_window_reason == "seen early: moving abroad"
+    inside = _enter(
+        core_protocol,
+        participant,
+        staff,
+        dt.date(2026, 5, 7),
+        reason="date typed wrongly",
+        outside_window_reason="x",
+    )
+    assert inside.outside_window_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("on", "visit", "message"),
+    [
+        (None, "m4", "The date completed cannot be in the future"),
+        (dt.date(1026, 5, 7), "m4", "The date completed cannot be before 1900: check the year"),
+        (dt.date(2026, 1, 4), "m4", "The date completed cannot be before randomisation (5 Jan 2026)"),
+        (dt.date(2025, 12, 1), "baseline", "The date completed cannot be before the referral (5 Jan 2026)"),
+    ],
+    ids=["future", "mistyped year", "before randomisation", "before referral"],
+)
+def test_an_impossible_completion_date_is_refused_even_with_a_reason(
+    core_protocol, participant, staff, on, visit, message
+):
+    from django.utils import timezone
+
+    on = on or timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as caught:
+        _enter(core_protocol, participant, staff, on, visit=visit, outside_window_reason="I am sure")
+    assert caught.value.message_dict["completed_on"] == [message]
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_the_entry_page_asks_to_confirm_a_date_outside_the_window_and_why(client, participant, staff):
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse(
+        "followup:questionnaire",
+        kwargs={"trial_id": participant.trial_id, "visit": "m4", "instrument": "csq8"},
+    )
+    answers = {**{k: str(v) for k, v in CSQ.items()}, "method": "post", "completed_on": "2026-03-12"}
+    page = client.post(url, answers).content.decode()
+    assert (
+        "is outside the four-month follow-up window" in page
+        and "I confirm this date is outside the visit window" in page
+    )
+    page = client.post(url, {**answers, "outside_window_confirmed": "on"}).content.decode()
+    assert "Give the reason the date outside the visit window is right" in page
+    page = client.post(url, {**answers, "outside_window_reason": "moving abroad"}).content.decode()
+    assert "Confirm the date is outside the visit window, or clear the reason" in page
+    assert not QuestionnaireResponse.objects.exists()
+    done = client.post(
+        url, {**answers, "outside_window_confirmed": "on", "outside_window_reason": "moving abroad"}
+    )
+    assert done.status_code == 302
+    assert QuestionnaireResponse.objects.get().outside_window_reason == "moving abroad"

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aftercrisis.followup.schedule import WindowState, follow_up_windows
+from aftercrisis.followup.schedule import (
+    WindowState,
+    follow_up_windows,
+    impossible_date,
+    outside_window,
+    window_of,
+)
 
 
 def test_windows_are_anchored_on_randomisation(core_protocol):
@@ -24,3 +30,30 @@ def test_window_states(core_protocol):
     assert m4.state(dt.date(2026, 6, 18)) is WindowState.CLOSING
     assert m4.state(dt.date(2026, 7, 2)) is WindowState.CLOSING
     assert m4.state(dt.date(2026, 7, 3)) is WindowState.OVERDUE
+
+
+def test_a_date_is_outside_a_window_only_beyond_its_first_and_last_day(core_protocol):
+    m4 = window_of(core_protocol, "m4", dt.date(2026, 1, 1))
+    assert window_of(core_protocol, "baseline", dt.date(2026, 1, 1)) is None
+    assert (
+        outside_window(m4, dt.date(2026, 4, 19)) is None and outside_window(m4, dt.date(2026, 7, 2)) is None
+    )
+    assert outside_window(m4, dt.date(2026, 4, 18)) == (
+        "18 Apr 2026 is outside the four-month follow-up window, 19 Apr 2026 to 2 Jul 2026"
+    )
+    assert outside_window(m4, dt.date(2026, 7, 3)) is not None
+
+
+def test_impossible_dates():
+    today, born = dt.date(2026, 11, 30), dt.date(1985, 6, 1)
+
+    def check(day):
+        return impossible_date(day, "The date", today=today, not_before=[(born, "the date of birth")])
+
+    assert check(today) is None and check(born) is None
+    assert check(today + dt.timedelta(days=1)) == "The date cannot be in the future"
+    assert check(born - dt.timedelta(days=1)) == "The date cannot be before the date of birth (1 Jun 1985)"
+    assert check(dt.date(1026, 1, 1)) == "The date cannot be before 1900: check the year"
+    assert (
+        impossible_date(dt.date(1950, 1, 1), "The date", today=today, not_before=[(None, "unknown")]) is None
+    )

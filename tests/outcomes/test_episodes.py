@@ -89,7 +89,7 @@ def test_a_malformed_csv_changes_nothing_and_names_every_problem(
     assert caught.value.messages == [
         "row 1: setting: 'hospital' is not one of inpatient_ward, crisis_house, acute_day_unit, crt_reacceptance",
         "row 1: end: the end date is before the start date",
-        "row 2: start: the start date is in the future",
+        "row 2: start: the start date cannot be in the future",
     ]
     assert AcuteCareEpisode.objects.count() == 0
 
@@ -519,3 +519,90 @@ def test_episode_import_lists_every_problem_at_once_in_row_order_and_at_most_a_h
     assert "row 100: trial_id: no participant 'NOPE-100'" in page and "row 101:" not in page
     assert "and 734 more problems" in page
     assert not AcuteCareEpisode.objects.exists()
+
+
+def test_impossible_episode_dates_are_refused_in_an_import_naming_the_row(
+    two, actor_of, staff, core_protocol
+):
+    a, b = two  # born 1 Jun 1985, randomised 5 Jan 2026
+    text = (
+        "trial_id,setting,start,end,admission_type\n"
+        f"{a.trial_id},inpatient_ward,2026-03-01,2026-03-20,\n"
+        f"{a.trial_id},inpatient_ward,1899-03-01,,\n"
+        f"{b.trial_id},crisis_house,1970-04-02,,\n"
+        f"{b.trial_id},crisis_house,2026-01-02,2026-01-09,\n"
+        f"{b.trial_id},crisis_house,2026-10-02,2026-12-09,\n"
+    )
+    parsed = parse_csv(actor_of(Role.RESEARCHER), core_protocol, text, filename="records.csv")
+    with pytest.raises(ValidationError) as caught:
+        record_episodes(
+            actor_of(Role.RESEARCHER), core_protocol, parsed.drafts, by=staff[Role.RESEARCHER], today=TODAY
+        )
+    assert caught.value.messages == [
+        "row 2: start: the start date cannot be before 1900: check the year",
+        "row 2: start: 1 Mar 1899 is before randomisation (5 Jan 2026); "
+        "such an episode is recorded only on the participant's page, confirmed, with the reason",
+        "row 3: start: the start date cannot be before the date of birth (1 Jun 1985)",
+        "row 3: start: 2 Apr 1970 is before randomisation (5 Jan 2026); "
+        "such an episode is recorded only on the participant's page, confirmed, with the reason",
+        "row 4: start: 2 Jan 2026 is before randomisation (5 Jan 2026); "
+        "such an episode is recorded only on the participant's page, confirmed, with the reason",
+        "row 5: end: the end date cannot be in the future",
+    ]
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_a_fhir_episode_before_randomisation_is_refused_naming_the_resource(
+    two, actor_of, staff, core_protocol
+):
+    a, _ = two
+    subject = {"system": TRIAL_ID_SYSTEM, "value": a.trial_id}
+    parsed = parse_fhir(
+        actor_of(Role.RESEARCHER),
+        core_protocol,
+        _bundle(_encounter("enc-1", subject, "inpatient_ward", "2025-12-20", "2026-01-10")),
+    )
+    with pytest.raises(ValidationError) as caught:
+        record_episodes(
+            actor_of(Role.RESEARCHER), core_protocol, parsed.drafts, by=staff[Role.RESEARCHER], today=TODAY
+        )
+    assert caught.value.messages == [
+        "entry 1 (Encounter/enc-1): start: 20 Dec 2025 is before randomisation (5 Jan 2026); "
+        "such an episode is recorded only on the participant's page, confirmed, with the reason"
+    ]
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_an_episode_before_randomisation_is_recorded_only_confirmed_with_its_reason(client, two, staff):
+    a, _ = two
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("outcomes:episodes", kwargs={"trial_id": a.trial_id})
+    episode = {
+        "setting": "inpatient_ward",
+        "start": "2025-12-20",
+        "end": "2026-01-10",
+        "source": "clinical_records",
+    }
+    page = client.post(url, episode).content.decode()
+    assert "20 Dec 2025 is before randomisation (5 Jan 2026)" in page
+    assert "I confirm this episode started before randomisation" in page
+    page = client.post(url, {**episode, "before_randomisation_confirmed": "on"}).content.decode()
+    assert "Give the reason an episode before randomisation is recorded" in page
+    page = client.post(url, {**episode, "before_randomisation_reason": "still on the ward"}).content.decode()
+    assert "Confirm the episode started before randomisation, or clear the reason" in page
+    page = client.post(url, {**episode, "start": "1900-01-01", "before_randomisation_confirmed": "on",
+                             "before_randomisation_reason": "typed"}).content.decode()  # fmt: skip
+    assert "the start date cannot be before the date of birth (1 Jun 1985)" in page
+    assert not AcuteCareEpisode.objects.exists()
+    confirmed = {
+        **episode,
+        "before_randomisation_confirmed": "on",
+        "before_randomisation_reason": " still on the ward ",
+    }
+    assert client.post(url, confirmed).status_code == 302
+    recorded = AcuteCareEpisode.objects.get()
+    assert (
+        recorded.start == dt.date(2025, 12, 20)
+        and recorded.before_randomisation_reason == "still on the ward"
+    )
+    assert recorded.history.get().before_randomisation_reason == "still on the ward"

@@ -13,7 +13,7 @@ from aftercrisis.forms import NamedErrors
 
 # No one can sign in with a longer name, and axes logs every attempt in columns this wide.
 USERNAME_MAX_LENGTH: int = min(
-    model._meta.get_field("username").max_length  # type: ignore[misc]
+    int(model._meta.get_field("username").max_length)  # type: ignore[arg-type]
     for model in (User, AccessAttempt, AccessLog, AccessFailureLog)
 )
 

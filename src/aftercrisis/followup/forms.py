@@ -6,9 +6,10 @@ from django import forms
 
 from aftercrisis.followup.instruments import Instrument
 from aftercrisis.followup.models import ContactChannel, ContactOutcome, VisitMethod
-from aftercrisis.forms import NamedErrors, ReasonField
+from aftercrisis.forms import NamedErrors, ReasonField, confirmed_reason
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
+OUTSIDE_WINDOW_CONFIRMATION = "I confirm this date is outside the visit window"
 
 
 class QuestionnaireForm(NamedErrors, forms.Form):
@@ -41,12 +42,33 @@ class QuestionnaireForm(NamedErrors, forms.Form):
                 widget=forms.RadioSelect,
             )
             self.fields["completed_on"] = forms.DateField(label="Date completed", widget=DATE)
+            self.fields["outside_window_confirmed"] = forms.BooleanField(
+                label=OUTSIDE_WINDOW_CONFIRMATION, required=False
+            )
+            self.fields["outside_window_reason"] = forms.CharField(
+                label="Why this date is right",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Only for a date outside the visit window, for example 'returned late by post'",
+            )
             self.fields["reason"] = ReasonField(
                 label="Reason for a change",
                 required=False,
                 help_text="Only when correcting answers already entered",
                 widget=forms.TextInput,
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "outside_window_confirmed" in self.fields:
+            data["outside_window_reason"] = confirmed_reason(
+                self,
+                "outside_window_confirmed",
+                "outside_window_reason",
+                unconfirmed="Confirm the date is outside the visit window, or clear the reason",
+                unexplained="Give the reason the date outside the visit window is right",
+            )
+        return data
 
 
 class ContactForm(NamedErrors, forms.Form):

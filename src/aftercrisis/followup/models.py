@@ -49,6 +49,8 @@ class QuestionnaireResponse(TrialRecord):
     prorated = models.BooleanField(default=False)
     method = models.CharField(max_length=16, choices=VisitMethod.choices)
     completed_on = models.DateField()
+    # Why a date outside the visit window is right, as the person entering it confirmed.
+    outside_window_reason = models.TextField("reason for a date outside the visit window", blank=True)
     entered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     history = HistoricalRecords()
 

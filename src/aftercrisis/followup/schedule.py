@@ -1,14 +1,18 @@
-"""Follow-up visit windows from the protocol, anchored on the randomisation date (pure)."""
+"""Follow-up visit windows from the protocol, anchored on the randomisation date, and which dates
+of a participant's records are possible at all (pure): forms, services and imports share these rules."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aftercrisis.protocol import Protocol
 
 CLOSING_SOON_DAYS = 14
+# No date in a trial record comes before this: an earlier one is a mistyped year (0026, 1026).
+EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
 class WindowState(enum.Enum):
@@ -49,3 +53,37 @@ def follow_up_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitW
         for v in protocol.visits
         if v.day > 0
     ]
+
+
+def window_of(protocol: Protocol, visit: str, randomised_on: dt.date) -> VisitWindow | None:
+    """The visit's window, or None for a visit before randomisation (baseline)."""
+    return next((w for w in follow_up_windows(protocol, randomised_on) if w.code == visit), None)
+
+
+def impossible_date(
+    day: dt.date, what: str, *, today: dt.date, not_before: Sequence[tuple[dt.date | None, str]] = ()
+) -> str | None:
+    """Why `day` cannot be the date of `what` ("the start date", say, as the sentence begins), or None.
+
+    `not_before` holds the dates it cannot precede, each with its name ("the date of birth").
+    """
+    if day > today:
+        return f"{what} cannot be in the future"
+    if day < EARLIEST_DATE:
+        return f"{what} cannot be before {EARLIEST_DATE.year}: check the year"
+    for limit, name in not_before:
+        if limit is not None and day < limit:
+            return f"{what} cannot be before {name} ({shown(limit)})"
+    return None
+
+
+def outside_window(window: VisitWindow, day: dt.date) -> str | None:
+    """Why `day` needs a confirmation and a reason for this visit, or None when it is in the window."""
+    if window.opens <= day <= window.closes:
+        return None
+    name = window.name[:1].lower() + window.name[1:]
+    return f"{shown(day)} is outside the {name} window, {shown(window.opens)} to {shown(window.closes)}"
+
+
+def shown(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"

@@ -10,15 +10,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.followup.instruments import Instrument, instrument, load_wording, with_wording
 from aftercrisis.followup.models import ContactAttempt, QuestionnaireResponse, VisitOutcome, VisitRecord
+from aftercrisis.followup.schedule import impossible_date, outside_window, window_of
 from aftercrisis.followup.scoring import AnswerError, score
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.selectors import refuse_unblinded_assessor
 
 
 @cache
@@ -52,13 +56,25 @@ def enter_questionnaire(
     completed_on: dt.date,
     by: User | None,
     reason: str = "",
+    outside_window_reason: str = "",
 ) -> QuestionnaireResponse:
     """Score and store one instrument's answers; a change to a stored return needs a reason.
 
-    When every instrument of the visit has a return, the visit is recorded as completed.
+    A date outside the visit window is kept only with the reason it is right, given by someone
+    who confirmed it; an impossible date is refused. When every instrument of the visit has a
+    return, the visit is recorded as completed.
     """
     if code not in visit_instruments(protocol, visit):
         raise ValidationError({"instrument": f"The {visit} visit does not include {code}"})
+    refuse_unblinded_assessor(participant, by.pk if by else None)
+    existing = QuestionnaireResponse.objects.filter(
+        participant=participant, visit=visit, instrument=code
+    ).first()
+    if existing is not None and existing.completed_on == completed_on and not outside_window_reason.strip():
+        outside_window_reason = existing.outside_window_reason  # a correction of the answers only
+    outside_window_reason = _check_completion_date(
+        protocol, participant, visit, completed_on, outside_window_reason.strip()
+    )
     inst = instrument(code)
     try:
         result = score(inst, answers)
@@ -71,10 +87,8 @@ def enter_questionnaire(
         "instrument_version": result.version,
         "method": method,
         "completed_on": completed_on,
+        "outside_window_reason": outside_window_reason,
     }
-    existing = QuestionnaireResponse.objects.filter(
-        participant=participant, visit=visit, instrument=code
-    ).first()
     if existing is None:
         response = record_creation(
             QuestionnaireResponse(
@@ -87,6 +101,43 @@ def enter_questionnaire(
         response = audited_update(existing, values, by=by, reason=reason)
     _complete_visit_if_done(protocol, participant, visit, method=method, on=completed_on, by=by)
     return response
+
+
+def _check_completion_date(
+    protocol: Protocol,
+    participant: Participant,
+    visit: str,
+    completed_on: dt.date,
+    outside_window_reason: str,
+) -> str:
+    """Refuse a date the questionnaire cannot have been completed on; return the reason to keep with a
+    date outside the visit window (none for a date inside it), refusing such a date without one."""
+    randomised_on = (
+        Allocation.objects.filter(participant=participant).values_list("randomised_on", flat=True).first()
+    )
+    window = None if randomised_on is None else window_of(protocol, visit, randomised_on)
+    problem = impossible_date(
+        completed_on,
+        "The date completed",
+        today=timezone.localdate(),
+        not_before=[
+            (randomised_on if window else None, "randomisation"),
+            (participant.referred_on, "the referral"),
+        ],
+    )
+    if problem:
+        raise ValidationError({"completed_on": problem})
+    outside = None if window is None else outside_window(window, completed_on)
+    if outside is None:
+        return ""
+    if not outside_window_reason:
+        raise ValidationError(
+            {
+                "completed_on": f"{outside}: correct the date, or confirm it is outside the window "
+                "and give the reason"
+            }
+        )
+    return outside_window_reason
 
 
 def _complete_visit_if_done(
@@ -129,6 +180,7 @@ def log_contact(
 ) -> ContactAttempt:
     if actor is not None and not actor.can(Capability.ENTER_QUESTIONNAIRES):
         raise PermissionDenied
+    refuse_unblinded_assessor(participant, by.pk if by else None)
     return record_creation(
         ContactAttempt(
             participant=participant,

@@ -120,6 +120,7 @@ def questionnaire(request: HttpRequest, trial_id: str, visit: str, instrument: s
                 completed_on=form.cleaned_data["completed_on"],
                 by=staff_user(request),
                 reason=form.cleaned_data["reason"],
+                outside_window_reason=form.cleaned_data["outside_window_reason"],
             )
         except ValidationError as exc:
             show_refusal(form, exc)

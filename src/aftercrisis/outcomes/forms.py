@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField, RecordIdsField
+from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField, RecordIdsField, confirmed_reason
 from aftercrisis.outcomes.imports import MAX_FILE_BYTES
 from aftercrisis.outcomes.models import (
     AdmissionType,
@@ -41,10 +41,30 @@ class EpisodeForm(NamedErrors, forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+    before_randomisation_confirmed = forms.BooleanField(
+        label="I confirm this episode started before randomisation", required=False
+    )
+    before_randomisation_reason = forms.CharField(
+        label="Why an episode before randomisation is recorded",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only for a start before randomisation, for example 'admission still ongoing at randomisation'",
+    )
 
     def __init__(self, *args: Any, settings: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["setting"].choices = settings  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["before_randomisation_reason"] = confirmed_reason(
+            self,
+            "before_randomisation_confirmed",
+            "before_randomisation_reason",
+            unconfirmed="Confirm the episode started before randomisation, or clear the reason",
+            unexplained="Give the reason an episode before randomisation is recorded",
+        )
+        return data
 
 
 class ImportForm(NamedErrors, forms.Form):

@@ -30,6 +30,8 @@ class AcuteCareEpisode(TrialRecord):
     admission_type = models.CharField(max_length=12, choices=AdmissionType.choices, blank=True)
     source = models.CharField(max_length=20, choices=EpisodeSource.choices)
     source_reference = models.CharField(max_length=200, blank=True)
+    # Why an episode starting before randomisation is recorded all the same, as the person entering it confirmed.
+    before_randomisation_reason = models.TextField("reason for a start before randomisation", blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     # Set when reconciliation decides this row describes the same episode as another, kept, row.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +12,7 @@ from django.db import transaction
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.followup.schedule import impossible_date, shown
 from aftercrisis.outcomes.models import (
     AcuteCareEpisode,
     Decision,
@@ -20,7 +21,7 @@ from aftercrisis.outcomes.models import (
     SeriousAdverseEvent,
     Seriousness,
 )
-from aftercrisis.participants.models import Death, Participant
+from aftercrisis.participants.models import Death, Identity, Participant
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.models import Allocation
 
@@ -37,6 +38,8 @@ class EpisodeDraft:
     source: str
     source_reference: str
     where: str
+    # Given, with a confirmation, on the participant's page only: an import cannot confirm anything.
+    before_randomisation_reason: str = ""
 
 
 def quoted(value: object, limit: int = 40) -> str:
@@ -52,16 +55,39 @@ def setting_problem(protocol: Protocol, setting: str, where: str) -> str | None:
 
 
 def episode_problems(
-    protocol: Protocol, draft: EpisodeDraft, today: dt.date, randomised: set[int]
+    protocol: Protocol,
+    draft: EpisodeDraft,
+    today: dt.date,
+    randomised: Mapping[int, dt.date],
+    born: Mapping[int, dt.date],
 ) -> list[str]:
-    """Every problem of one draft, each naming its row or resource and the field."""
+    """Every problem of one draft, each naming its row or resource and the field.
+
+    `randomised` and `born` give each participant's date of randomisation and of birth.
+    """
     problems = []
     if problem := setting_problem(protocol, draft.setting, draft.where):
         problems.append(problem)
     if draft.end is not None and draft.end < draft.start:
         problems.append(f"{draft.where}: end: the end date is before the start date")
-    if draft.start > today:
-        problems.append(f"{draft.where}: start: the start date is in the future")
+    person = draft.participant.pk
+    for name, day in (("start", draft.start), ("end", draft.end)):
+        if day is None:
+            continue
+        impossible = impossible_date(
+            day, f"the {name} date", today=today, not_before=[(born.get(person), "the date of birth")]
+        )
+        if impossible:
+            problems.append(f"{draft.where}: {name}: {impossible}")
+    if (
+        person in randomised
+        and draft.start < randomised[person]
+        and not draft.before_randomisation_reason.strip()
+    ):
+        problems.append(
+            f"{draft.where}: start: {shown(draft.start)} is before randomisation ({shown(randomised[person])}); "
+            "such an episode is recorded only on the participant's page, confirmed, with the reason"
+        )
     if draft.participant.pk not in randomised:
         problems.append(f"{draft.where}: participant: {draft.participant.trial_id} has not been randomised")
     return problems
@@ -79,14 +105,16 @@ def record_episodes(
     """Write every draft or none: any problem in any draft (or already found while parsing) refuses them all."""
     if not actor.can(Capability.RECORD_EPISODES):
         raise PermissionDenied
-    randomised = set(
-        Allocation.objects.filter(participant__in={d.participant.pk for d in drafts}).values_list(
-            "participant_id", flat=True
-        )
+    people = {d.participant.pk for d in drafts}
+    randomised = dict(
+        Allocation.objects.filter(participant__in=people).values_list("participant_id", "randomised_on")
+    )
+    born = dict(
+        Identity.objects.filter(participant__in=people).values_list("participant_id", "date_of_birth")
     )
     problems = [
         *known_problems,
-        *(p for draft in drafts for p in episode_problems(protocol, draft, today, randomised)),
+        *(p for draft in drafts for p in episode_problems(protocol, draft, today, randomised, born)),
     ]
     references = [d.source_reference for d in drafts if d.source_reference]
     already = set(
@@ -113,10 +141,13 @@ def record_episodes(
                     admission_type=d.admission_type,
                     source=d.source,
                     source_reference=d.source_reference,
+                    before_randomisation_reason=d.before_randomisation_reason.strip()
+                    if d.start < randomised[d.participant.pk]
+                    else "",
                     recorded_by=by,
                 ),
                 by=by,
-                reason=f"episode from {d.where}",
+                reason="episode imported" if d.source_reference else "episode entered",
             )
             for d in drafts
         ]

@@ -35,7 +35,6 @@ from aftercrisis.outcomes.services import (
 from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import participant_for
 
-
 PROBLEMS_SHOWN = 100  # a file with a thousand problems is fixed from the first ones, not read to the end
 
 
@@ -60,6 +59,7 @@ def episodes(request: HttpRequest, trial_id: str) -> HttpResponse:
             data["source"],
             "",
             "form",
+            data["before_randomisation_reason"],
         )
         try:
             record_episodes(actor, protocol(), [draft], by=staff_user(request), today=timezone.localdate())
