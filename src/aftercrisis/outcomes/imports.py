@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ def parse_csv(actor: Actor, protocol: Protocol, text: str, *, filename: str) -> 
     if missing:
         parsed.problems.append(f"header: missing column(s) {', '.join(missing)}")
     # A column given twice is ambiguous: the reader would silently keep the last one.
-    twice = sorted({c for c in header if header.count(c) > 1})
+    twice = sorted(c for c, n in Counter(header).items() if n > 1)
     if twice:
         parsed.problems.append(f"header: column(s) {', '.join(twice)} given more than once")
     if parsed.problems:
