@@ -52,6 +52,21 @@ def test_html_is_self_contained_and_stamped(written: tuple[Outputs, Path]) -> No
     assert "<link" not in html and "http://" not in html.replace("http://www.w3.org", "")
 
 
+def test_the_live_report_states_assessments_by_an_unblinded_assessor(written: tuple[Outputs, Path]) -> None:
+    outputs, _ = written
+    html = render_html(
+        outputs,
+        STAMP,
+        trial="CORE",
+        figures={},
+        unblinded_assessments={"questionnaires": 2, "acute_care_episodes": 1},
+    )
+    assert (
+        "Assessed by an emergency-unblinded assessor</th><td>2 questionnaires, 1 acute-care episode<" in html
+    )
+    assert "emergency-unblinded" not in render_html(outputs, STAMP, trial="CORE", figures={})
+
+
 def test_pdf_carries_the_stamp(written: tuple[Outputs, Path]) -> None:
     outputs, directory = written
     html_path, pdf_path = write_report(outputs, STAMP, directory, trial="CORE")

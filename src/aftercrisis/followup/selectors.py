@@ -13,6 +13,7 @@ from aftercrisis.followup.schedule import VisitWindow, WindowState, follow_up_wi
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.participants.selectors import participants_for
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.selectors import unblinded_to
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,13 @@ def worklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[WorklistE
     """Visits due, closing or overdue with nothing recorded, most urgent first.
 
     Three queries whatever the trial size. The order depends only on dates that every
-    arm shares, so it cannot hint at an allocation.
+    arm shares, so it cannot hint at an allocation. Participants the actor was emergency-unblinded
+    for are left to the other researchers at the site.
     """
     participants = (
         participants_for(actor)
         .filter(status=Status.RANDOMISED, allocation__isnull=False)
+        .exclude(pk__in=unblinded_to(actor.user_id).values("participant_id"))
         .select_related("site")
         .annotate(randomised_on=F("allocation__randomised_on"))
     )

@@ -31,6 +31,7 @@ from aftercrisis.participants.links import (
 )
 from aftercrisis.participants.models import LinkPurpose, Participant
 from aftercrisis.participants.selectors import participant_for
+from aftercrisis.randomisation.selectors import refuse_unblinded_assessor
 
 
 @requires(Capability.VIEW_WORKLIST)
@@ -49,6 +50,16 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _unblinded_for(request: HttpRequest, participant: Participant) -> HttpResponse | None:
+    """Back to the worklist, with the reason, for a researcher emergency-unblinded for this participant."""
+    try:
+        refuse_unblinded_assessor(participant, acting(request).user_id)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("followup:worklist")
+    return None
+
+
 def _visit_or_404(visit: str) -> list[str]:
     try:
         return visit_instruments(protocol(), visit)
@@ -63,6 +74,8 @@ def visit(request: HttpRequest, trial_id: str, visit: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
     codes = _visit_or_404(visit)
+    if refused := _unblinded_for(request, participant):
+        return refused
     form = ContactForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,6 +115,8 @@ def questionnaire(request: HttpRequest, trial_id: str, visit: str, instrument: s
     participant = participant_for(actor, trial_id)
     if instrument not in _visit_or_404(visit):
         raise Http404("no such questionnaire at this visit")
+    if refused := _unblinded_for(request, participant):
+        return refused
     inst = instrument_for_entry(instrument)
     stored = QuestionnaireResponse.objects.filter(
         participant=participant, visit=visit, instrument=instrument

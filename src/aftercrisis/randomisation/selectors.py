@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from aftercrisis.accounts.policy import Actor, ArmVisibility, arm_visibility
 from aftercrisis.lock.services import is_locked
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
-from aftercrisis.randomisation.models import Allocation
+from aftercrisis.randomisation.models import Allocation, UnblindingRequest, UnblindingStatus
 
 
 def visibility(actor: Actor) -> ArmVisibility:
@@ -80,6 +81,24 @@ def analysis_arms(participant_ids: Iterable[int]) -> dict[int, str]:
     return dict(
         Allocation.objects.filter(participant__in=participant_ids).values_list("participant_id", "arm")
     )
+
+
+def unblinded_to(user_id: int) -> QuerySet[UnblindingRequest]:
+    """The approved emergency unblindings of this member of staff: each takes them off that participant's
+    outcome assessment, which another researcher at the site takes on."""
+    return UnblindingRequest.objects.filter(requested_by_id=user_id, status=UnblindingStatus.APPROVED)
+
+
+def refuse_unblinded_assessor(participant: Participant, user_id: int | None) -> None:
+    """Refuse outcome assessment by someone who was emergency-unblinded for this participant."""
+    if user_id is None:  # the participant, through their own link
+        return
+    unblinded = unblinded_to(user_id).filter(participant=participant).only("decided_at").first()
+    if unblinded is not None and unblinded.decided_at is not None:
+        raise ValidationError(
+            f"You were unblinded for {participant.trial_id} on {unblinded.decided_at:%-d %B %Y}, so you no "
+            "longer assess their outcomes: another researcher at the site does"
+        )
 
 
 # Rule questions.

@@ -63,8 +63,18 @@ def _data_uri(svg: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def render_html(outputs: Outputs, stamp: Stamp, *, trial: str, figures: dict[str, bytes]) -> str:
-    """The report as one HTML document; `figures` maps a figure's name to its SVG."""
+def render_html(
+    outputs: Outputs,
+    stamp: Stamp,
+    *,
+    trial: str,
+    figures: dict[str, bytes],
+    unblinded_assessments: dict[str, int] | None = None,
+) -> str:
+    """The report as one HTML document; `figures` maps a figure's name to its SVG.
+
+    `unblinded_assessments` counts outcome assessments by an emergency-unblinded assessor, when the
+    report is produced from the live database."""
     tables: dict[str, Markup] = {
         name: Markup(table_html(table))
         for name, table in outputs.tables.items()
@@ -81,6 +91,7 @@ def render_html(outputs: Outputs, stamp: Stamp, *, trial: str, figures: dict[str
         trial=trial,
         tables=tables,
         figures={f["name"]: f for f in shown},
+        unblinded_assessments=unblinded_assessments,
     )
 
 

@@ -22,6 +22,7 @@ from aftercrisis.recruitment.selectors import consort_counts
 from aftercrisis.reporting.dataset import analysis_dataset, disposition
 from aftercrisis.reporting.models import ReportSnapshot
 from aftercrisis.reporting.report import Stamp, render_html
+from aftercrisis.reporting.selectors import unblinded_assessments
 
 
 def enrolment(actor: Actor, randomised: int) -> tuple[int | None, dict[str, int]]:
@@ -68,7 +69,10 @@ def produce_report(
     outputs = run_plan(frame, trial.analysis, labels, disposition=flow)
     stamp = Stamp(digest, trial.trial.protocol_version, __version__, timezone.now(), blinded)
     figures = {name: _svg(figure) for name, figure in outputs.figures.items()}
-    html = render_html(outputs, stamp, trial=trial.trial.short_name, figures=figures)
+    unblinded = unblinded_assessments()
+    html = render_html(
+        outputs, stamp, trial=trial.trial.short_name, figures=figures, unblinded_assessments=unblinded
+    )
     return ReportSnapshot.objects.create(
         produced_by=by,
         blinded=blinded,
@@ -78,7 +82,7 @@ def produce_report(
         software_version=__version__,
         participants=len(frame),
         html=html,
-        results={"stamp": stamp.as_dict(), **outputs.results},
+        results={"stamp": stamp.as_dict(), **outputs.results, "unblinded_assessments": unblinded},
     )
 
 

@@ -7,13 +7,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.followup.models import VisitOutcome, VisitRecord
+from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
+from aftercrisis.outcomes.models import AcuteCareEpisode
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.models import UnblindingRequest, UnblindingStatus
 from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
 
 # Research data only: no name, NHS number, date of birth or contact detail, ever.
@@ -93,6 +95,26 @@ def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> 
             VisitCompleteness(visit.code, visit.name, closed, completed, missed, closed - completed - missed)
         )
     return rows
+
+
+def unblinded_assessments() -> dict[str, int]:
+    """Outcome assessments made by someone already emergency-unblinded for that participant (pooled):
+    questionnaires they entered that were completed on or after the day of the unblinding, and
+    acute-care episodes they recorded after it."""
+    approved = UnblindingRequest.objects.filter(
+        status=UnblindingStatus.APPROVED, participant=OuterRef("participant")
+    )
+    questionnaires = QuestionnaireResponse.objects.filter(
+        Exists(
+            approved.filter(
+                requested_by=OuterRef("entered_by"), decided_at__date__lte=OuterRef("completed_on")
+            )
+        )
+    )
+    episodes = AcuteCareEpisode.objects.filter(
+        Exists(approved.filter(requested_by=OuterRef("recorded_by"), decided_at__lte=OuterRef("recorded_at")))
+    )
+    return {"questionnaires": questionnaires.count(), "acute_care_episodes": episodes.count()}
 
 
 def research_export(actor: Actor) -> tuple[list[str], Iterator[list[object]]]:
