@@ -98,13 +98,16 @@ class ContactAttempt(TrialRecord):
         return f"{self.participant}: {self.get_method_display().lower()} on {self.on:%Y-%m-%d}"
 
 
+ESCALATED_TO_WIDTH = 254
+
+
 class RiskEscalation(TrialRecord):
     """A risk concern from a session, sent to the site's duty contact."""
 
     session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="escalation")
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
     concern = models.TextField()
-    escalated_to = models.CharField(max_length=254)
+    escalated_to = models.CharField(max_length=ESCALATED_TO_WIDTH)
     sent_at = models.DateTimeField()
     raised_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     history = HistoricalRecords()

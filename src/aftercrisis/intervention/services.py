@@ -13,6 +13,7 @@ from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.intervention.models import (
+    ESCALATED_TO_WIDTH,
     CaseloadAssignment,
     ContactAttempt,
     RiskEscalation,
@@ -211,9 +212,7 @@ def escalate_risk(session: Session, protocol: Protocol, concern: str, *, by: Use
             session=session,
             participant=participant,
             concern=concern,
-            escalated_to=Truncator(escalated_to).chars(
-                RiskEscalation._meta.get_field("escalated_to").max_length
-            ),
+            escalated_to=Truncator(escalated_to).chars(ESCALATED_TO_WIDTH),
             sent_at=timezone.now(),
             raised_by=by,
         ),

@@ -9,6 +9,7 @@ already know it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -43,7 +44,7 @@ def _visible(actor: Actor) -> QuerySet[Allocation]:
             return rows.none()
 
 
-def arms_for(actor: Actor, participant_ids: Iterable[int] | QuerySet[Participant]) -> dict[int, str]:
+def arms_for(actor: Actor, participant_ids: Iterable[int] | QuerySet[Participant, Any]) -> dict[int, str]:
     """Participant id -> arm, for those whose arm the actor may know; the others are simply absent."""
     return dict(_visible(actor).filter(participant__in=participant_ids).values_list("participant_id", "arm"))
 
