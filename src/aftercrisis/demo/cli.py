@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from aftercrisis.demo import DEMO_SEED
+from aftercrisis.demo import DEMO_PARTICIPANTS, DEMO_SEED
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done - bar.n)
 
-    logins = load_demo(protocol(), seed=args.seed, today=args.today, progress=progress)
+    logins = load_demo(
+        protocol(), seed=args.seed, today=args.today, size=args.participants, progress=progress
+    )
     bar.close()
     print(f"\nDemo trial loaded. Every demo login uses the password: {DEMO_PASSWORD}\n")
     role_width = max(len(login.role.label) for login in logins)
@@ -44,6 +46,13 @@ def run(args: argparse.Namespace) -> int:
     for login in logins:
         print(f"  {login.role.label:<{role_width}}  {login.username:<{width}}  {login.name} ({login.where})")
     return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of participants")
+    return number
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +67,13 @@ def register(subparsers: Any) -> None:
         type=int,
         default=DEMO_SEED,
         help=f"seed of the simulated trial (default {DEMO_SEED}, CORE-like)",
+    )
+    parser.add_argument(
+        "--participants",
+        type=_positive,
+        default=DEMO_PARTICIPANTS,
+        metavar="N",
+        help=f"randomised participants in the demo trial (default {DEMO_PARTICIPANTS}, as in CORE)",
     )
     parser.add_argument(
         "--today",
