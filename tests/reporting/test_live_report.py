@@ -133,3 +133,17 @@ def test_outcomes_derived_from_the_database_equal_the_simulated_truth(demo, core
                 assert got == expected, (row.participant, column, got, expected)
         compared += 1
     assert compared == 60
+
+
+def test_a_report_before_the_primary_outcome_is_known_is_refused_with_the_reason(
+    client, staff, make_participant, allocation_lists
+):
+    from aftercrisis.participants.models import Status
+
+    for _ in range(4):
+        make_participant("CAM", Status.RANDOMISED, on=dt.date.today() - dt.timedelta(days=30))
+    client.force_login(staff[Role.STATISTICIAN])
+    refused = client.post("/reports/trial-report/")
+    assert refused.status_code == 409
+    assert b"cannot be produced yet: the primary outcome cannot be estimated" in refused.content
+    assert not ReportSnapshot.objects.exists()

@@ -14,6 +14,7 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame
+from aftercrisis.analysis.effects import NotEstimable
 from aftercrisis.analysis.run import run_plan
 from aftercrisis.lock.services import is_locked
 from aftercrisis.protocol import Protocol
@@ -66,7 +67,13 @@ def produce_report(
         labels_for={labels.compared_code: labels.compared, labels.reference_code: labels.reference},
         blinded=blinded,
     )
-    outputs = run_plan(frame, trial.analysis, labels, disposition=flow)
+    # A secondary outcome that cannot be estimated yet is shown as such; without the primary, no report.
+    try:
+        outputs = run_plan(frame, trial.analysis, labels, disposition=flow)
+    except NotEstimable as exc:
+        raise ValidationError(
+            f"The trial report cannot be produced yet: the primary outcome cannot be estimated ({exc})"
+        ) from exc
     stamp = Stamp(digest, trial.trial.protocol_version, __version__, timezone.now(), blinded)
     figures = {name: _svg(figure) for name, figure in outputs.figures.items()}
     unblinded = unblinded_assessments()
