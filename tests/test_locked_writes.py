@@ -37,7 +37,7 @@ def _who(name: str) -> str:
     return role.value if role else "anonymous"
 
 
-def _trial_data() -> dict[str, str]:
+def _trial_data() -> dict[str, object]:
     return {table: state for table, state in snapshot().items() if table.split(".")[0] in TRIAL_APPS}
 
 
