@@ -83,30 +83,42 @@ def _as_date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _days(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerValue:
-    return later.delta(earlier, unit="day")
+EPOCH = dt.date(1970, 1, 1)
 
 
-def _spells(episodes: ir.Table) -> ir.Table:
-    """Merge each person's intervals that overlap or touch: (person_id, start, stop)."""
-    order = [episodes.start, episodes.stop]
-    before = ibis.window(group_by=episodes.person_id, order_by=order, rows=(None, -1))
-    upto = ibis.window(group_by=episodes.person_id, order_by=order, rows=(None, 0))
-    reached = episodes.stop.max().over(before)
-    flagged = episodes.mutate(new=ibis.ifelse(reached.isnull() | (episodes.start > reached), 1, 0))
-    numbered = flagged.mutate(spell=flagged.new.sum().over(upto))
-    return numbered.group_by(["person_id", "spell"]).agg(start=numbered.start.min(), stop=numbered.stop.max())
+def _day(on: ir.DateValue) -> ir.IntegerValue:
+    """A date as a whole number of days: arithmetic and comparisons on days are cheap and exact everywhere."""
+    return on.delta(ibis.literal(EPOCH), unit="day")
+
+
+def _reached(episodes: ir.Table, definition: Definition) -> ir.Table:
+    """Each interval with how far the person's earlier intervals reached: `reach` over every setting and
+    `reach_bed` over residential ones (null where there is none), ordered by start then stop.
+
+    Intervals that overlap or touch form one spell, so an interval starts a new spell exactly when it starts
+    after `reach`; and the nights an interval adds to the residential ones before it start at `reach_bed`.
+    Both come from one window over one sort, without building the spells.
+    """
+    earlier = ibis.window(
+        group_by=episodes.person_id, order_by=[episodes.start, episodes.stop], rows=(None, -1)
+    )
+    bed = episodes.setting.isin(sorted(definition.residential))
+    return episodes.mutate(
+        bed=bed,
+        reach=episodes.stop.max().over(earlier),
+        reach_bed=ibis.ifelse(bed, episodes.stop, ibis.null("int64")).max().over(earlier),
+    )
 
 
 def _episodes(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
-    """Acute-care intervals (person_id, setting, start, stop); open episodes run past the data."""
+    """Acute-care intervals in days (person_id, setting, start, stop); open episodes run past the data."""
     acute = tables["acute_episodes"]
-    past_end = ibis.literal(definition.data_end + dt.timedelta(days=1))
+    past_end = (definition.data_end - EPOCH).days + 1
     intervals = acute.filter(acute.setting.isin(sorted(definition.settings - {REACCEPTANCE}))).select(
         person_id=acute.person_id,
         setting=acute.setting,
-        start=acute.admitted,
-        stop=acute.discharged.fill_null(past_end),
+        start=_day(acute.admitted),
+        stop=_day(acute.discharged).fill_null(past_end),
     )
     if REACCEPTANCE in definition.settings:
         again = tables["crt_reacceptances"]
@@ -114,8 +126,8 @@ def _episodes(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Tabl
             again.select(
                 person_id=again.person_id,
                 setting=ibis.literal(REACCEPTANCE),
-                start=again.accepted,
-                stop=again.accepted,
+                start=_day(again.accepted),
+                stop=_day(again.accepted),
             )
         )
     return intervals
@@ -139,73 +151,57 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
     index = index_events(tables, definition)
     persons, deaths = tables["persons"], tables["deaths"]
     horizon = definition.horizon_days
-    data_end = ibis.literal(definition.data_end)
+    last_day = (definition.data_end - EPOCH).days
 
     base = index.join(persons, "person_id").left_join(deaths, "person_id").select(
-        index.person_id, index.episode_id, index.team, index.referral_accepted, index.discharged,
-        persons.birth_year, persons.sex, persons.ethnicity, persons.deprivation_decile, deaths.died,
+        index.person_id, index.episode_id, index.team, index.discharged,
+        persons.birth_year, persons.sex, persons.ethnicity, persons.deprivation_decile,
+        day0=_day(index.discharged), accepted=_day(index.referral_accepted), died=_day(deaths.died),
     )  # fmt: skip
-    day_end = ibis.least(
-        ibis.literal(horizon),
-        _days(data_end, base.discharged),
-        _days(base.died, base.discharged).fill_null(horizon),
+    # Day E, the end of follow-up, counted from day 0.
+    end = ibis.greatest(
+        ibis.least(ibis.literal(horizon), last_day - base.day0, (base.died - base.day0).fill_null(horizon)), 0
     )
-    base = base.mutate(end_day=ibis.greatest(day_end, 0))
-    base = base.mutate(end_date=base.discharged + base.end_day.as_interval("D"))
-
+    base = base.mutate(end=end)
     key = ["person_id", "episode_id"]
-    anchor = base.select(*key, "discharged", "referral_accepted", "end_date")
+    anchor = base.select(*key, "day0", "accepted", last=base.day0 + base.end)
 
-    spells = _spells(_episodes(tables, definition))
-    after = anchor.join(spells, "person_id")
-    readmissions = (
-        after.filter((after.start > after.discharged) & (after.start <= after.end_date))
-        .group_by(key)
-        .agg(n_readmissions=lambda t: t.count(), first_start=lambda t: t.start.min())
+    reached = _reached(_episodes(tables, definition), definition)
+
+    # Readmissions (spells starting on days 1 to E) and prior admissions, from the starts of spells.
+    starts = reached.filter(reached.reach.isnull() | (reached.start > reached.reach)).select(
+        "person_id", "start"
     )
-    prior = (
-        after.filter(
-            (after.start < after.referral_accepted)
-            & (after.start >= after.referral_accepted - ibis.interval(days=PRIOR_DAYS))
-        )
-        .group_by(key)
-        .agg(prior_admissions=lambda t: t.count())
+    after = anchor.join(starts, "person_id")
+    readmission = (after.start > after.day0) & (after.start <= after.last)
+    before = (after.start < after.accepted) & (after.start >= after.accepted - PRIOR_DAYS)
+    spells = after.group_by(key).agg(
+        n_readmissions=ibis.ifelse(readmission, 1, 0).sum(),
+        first_start=ibis.ifelse(readmission, after.start, ibis.null("int64")).min(),
+        prior_admissions=ibis.ifelse(before, 1, 0).sum(),
     )
 
-    beds = anchor.join(
-        _spells(
-            _episodes(tables, definition).filter(lambda t: t.setting.isin(sorted(definition.residential)))
-        ),
-        "person_id",
-    )
-    low = ibis.greatest(beds.start, beds.discharged)
-    high = ibis.least(beds.stop, beds.end_date)
-    nights = beds.filter(high > low).group_by(key).agg(bed_days=lambda t: _days(high, low).sum())
+    # Nights 0 to E-1 in residential settings, each night once: what each stay adds beyond the earlier ones.
+    stays = reached.filter(reached.bed).select("person_id", "start", "stop", "reach_bed")
+    beds = anchor.join(stays, "person_id")
+    low = ibis.greatest(beds.start, beds.reach_bed.fill_null(beds.start), beds.day0)
+    high = ibis.least(beds.stop, beds.last)
+    nights = beds.filter(high > low).group_by(key).agg(bed_days=(high - low).sum())
 
     contacts = tables["peer_support_contacts"]
+    contacts = contacts.filter(contacts.attended).select("person_id", on=_day(contacts.contact_date))
+    exposure = anchor.join(contacts, "person_id")
     attended = (
-        anchor.join(contacts, "person_id")
-        .filter(
-            lambda t: (
-                t.attended
-                & (t.contact_date >= t.discharged)
-                & (t.contact_date <= t.discharged + ibis.interval(days=definition.exposure_days))
-            )
+        exposure.filter(
+            (exposure.on >= exposure.day0) & (exposure.on <= exposure.day0 + definition.exposure_days)
         )
         .group_by(key)
         .agg(contacts=lambda t: t.count())
     )
 
-    joined = (
-        base.left_join(readmissions, key)
-        .left_join(prior, key)
-        .left_join(nights, key)
-        .left_join(attended, key)
-    )
-    died_within = base.died.notnull() & (_days(base.died, base.discharged) <= horizon)
-    complete = (joined.end_day == horizon) | (
-        died_within & (_days(joined.died, joined.discharged) == joined.end_day)
-    )
+    joined = base.left_join(spells, key).left_join(nights, key).left_join(attended, key)
+    died_within = joined.died.notnull() & (joined.died - joined.day0 <= horizon)
+    complete = (joined.end == horizon) | (died_within & (joined.died - joined.day0 == joined.end))
     n_contacts = joined.contacts.fill_null(0)
     event = joined.first_start.notnull()
     return joined.select(
@@ -220,11 +216,11 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
         prior_admissions=joined.prior_admissions.fill_null(0),
         contacts=n_contacts,
         exposed=n_contacts >= definition.min_contacts,
-        follow_up_days=joined.end_day,
-        full_year=_days(data_end, joined.discharged) >= horizon,
+        follow_up_days=joined.end,
+        full_year=last_day - joined.day0 >= horizon,
         complete=complete,
         event=event,
-        days=ibis.ifelse(event, _days(joined.first_start, joined.discharged), joined.end_day),
+        days=ibis.ifelse(event, joined.first_start - joined.day0, joined.end),
         readmitted=ibis.ifelse(event, 1, ibis.ifelse(complete, 0, ibis.null("int64"))),
         died=ibis.ifelse(died_within, 1, 0),
         n_readmissions=ibis.ifelse(complete, joined.n_readmissions.fill_null(0), ibis.null("int64")),

@@ -131,7 +131,7 @@ def synthesise(persons: int, out: Path, *, seed: int = 2018, csv: bool = False) 
     p_exposed = _expit(-0.3 + coverage[team] + 0.1 * (decile - 5.5) - 0.3 * prior)
     exposed = rng.random(n) < p_exposed
     contacts = _Rows("contact_id", "person_id", "team", "contact_date", "attended")
-    k = np.where(exposed, 1 + rng.poisson(6, n), 0)
+    k = np.where(exposed, np.minimum(1 + rng.poisson(8, n), 10), 0)  # up to ten sessions, as in the trial
     who = np.repeat(np.arange(n), k)
     first = np.repeat(discharged + rng.integers(0, 15, n), k)
     order = np.arange(who.size) - np.repeat(np.cumsum(k) - k, k)
