@@ -92,3 +92,13 @@ def test_the_csv_and_the_parquet_of_a_table_are_one_table(damaged, routine_data)
     shutil.copy(routine_data / "persons.parquet", damaged / "persons.parquet")  # parquet is preferred
     with open_tables(str(damaged)) as tables:
         check(tables, SETTINGS)
+
+
+def test_the_documentation_describes_every_column():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text()
+    for spec in TABLES.values():
+        assert f"### `{spec.name}`" in text
+        for column in spec.columns:
+            assert f"| `{column.name}` | {column.kind}" in text, f"{spec.name}.{column.name}"
