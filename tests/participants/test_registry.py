@@ -209,3 +209,14 @@ def test_lifecycle_moves_only_forward(make_participant, staff):
     move_to(participant, Status.WITHDRAWN, by=staff[Role.RESEARCHER], reason="does not want to take part")
     with pytest.raises(ValidationError):
         move_to(participant, Status.SCREENED, by=staff[Role.RESEARCHER], reason="again")
+
+
+def test_the_list_filters_only_by_a_listed_site(client, make_participant, staff):
+    """A site no one may choose, a NUL byte say (which PostgreSQL refuses), is ignored, as an unknown status is."""
+    cam, bri = make_participant("CAM"), make_participant("BRI")
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    url = reverse("participants:list")
+    assert bri.trial_id not in client.get(url, {"site": "CAM"}).content.decode()
+    for hostile in ["nul\x00byte", "ZZZ"]:
+        page = client.get(url, {"site": hostile, "status": hostile}).content.decode()
+        assert cam.trial_id in page and bri.trial_id in page

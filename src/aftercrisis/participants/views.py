@@ -27,9 +27,11 @@ from aftercrisis.recruitment.consent import needs_reconsent
 def participant_list(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     rows = participants_for(actor).order_by("trial_id")
+    sites = list(sites_for(actor))
     site = request.GET.get("site", "")
     status = request.GET.get("status", "")
-    if site:
+    # Only a listed value filters: anything else (a NUL byte, say) never reaches the database.
+    if site in {s.code for s in sites}:
         rows = rows.filter(site__code=site)
     if status in Status.values:
         rows = rows.filter(status=status)
@@ -37,7 +39,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "participants/list.jinja",
-        {"page": page, "sites": sites_for(actor), "statuses": Status.choices, "site": site, "status": status},
+        {"page": page, "sites": sites, "statuses": Status.choices, "site": site, "status": status},
     )
 
 
