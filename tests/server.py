@@ -47,6 +47,19 @@ def fresh_database(directory: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def query(url: str, sql: str) -> list[tuple]:
+    """Rows of `sql` read straight from the database a server uses, outside Django."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+            return conn.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()
+
+
 def gunicorn_command(python: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     return [
         python, "-m", "gunicorn", "aftercrisis.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
