@@ -80,3 +80,45 @@ def test_cli_check_lists_every_problem_and_fails(tmp_path, capsys):
     err = capsys.readouterr().err
     assert re.search(r"line \d+: intervention\.max_sessions: ", err)
     assert re.search(r"line \d+: intervention\.arm: 'peer' is not one of the arms", err)
+
+
+def test_core_protocol_prices_each_resource_with_its_source():
+    economics = load_protocol(CORE).health_economics
+    assert economics is not None
+    assert (economics.currency, economics.price_year, economics.time_horizon_months) == ("GBP", 2022, 12)
+    assert economics.thresholds == [20000, 30000]
+    assert economics.bootstrap.replicates >= 1000
+    assert {u.setting for u in economics.unit_costs if u.measure == "episodes"} == {
+        "inpatient_ward",
+        "crisis_house",
+        "acute_day_unit",
+    }
+    assert [u.code for u in economics.unit_costs if u.measure == "sessions"] == ["peer_support_hour"]
+    assert all(u.source and u.cost > 0 for u in economics.unit_costs)
+
+
+def test_unit_cost_mistakes_are_each_named_with_path_and_line():
+    text = CORE.read_text()
+    text = text.replace("      cost: 522\n", "      cost: -522\n")  # a negative price
+    text = text.replace("      setting: crisis_house\n", "      setting: crisis_hut\n")  # no such setting
+    text = text.replace("arms: [intervention, control]\n", "arms: [intervention, placebo]\n")
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, "core-copy.yaml")
+    problems = {p.dotted: p for p in caught.value.problems}
+    assert set(problems) == {
+        "health_economics.unit_costs[0].cost",
+        "health_economics.unit_costs[1].setting",
+        "health_economics.unit_costs[7].arms[1]",
+    }
+    assert problems["health_economics.unit_costs[0].cost"].line == _line_of(text, "cost: -522")
+    assert problems["health_economics.unit_costs[1].setting"].line == _line_of(text, "crisis_hut")
+    assert problems["health_economics.unit_costs[7].arms[1]"].line == _line_of(text, "placebo")
+
+
+def test_a_unit_cost_measured_from_episodes_names_its_setting():
+    text = CORE.read_text().replace("      setting: inpatient_ward\n", "", 1)
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, "core-copy.yaml")
+    [problem] = caught.value.problems
+    assert problem.dotted == "health_economics.unit_costs[0]"
+    assert "setting" in problem.message

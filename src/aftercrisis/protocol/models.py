@@ -188,6 +188,49 @@ class Analysis(Strict):
     imputation: Imputation
 
 
+class UnitCost(Strict):
+    """The price of one unit of a resource, and where the number of units comes from."""
+
+    code: Code
+    name: Text
+    unit: Literal["day", "contact", "attendance", "hour", "participant"]
+    cost: float = Field(ge=0)
+    source: Text
+    # records: counted from clinical records by a masked researcher; episodes: days in one acute-care
+    # setting from the recorded episodes; sessions: hours of peer support held; per_participant: one
+    # unit for each participant allocated to `arms`.
+    measure: Literal["records", "episodes", "sessions", "per_participant"]
+    setting: Code | None = None
+    arms: list[Code] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _measure_has_what_it_needs(self) -> UnitCost:
+        if (self.measure == "episodes") != (self.setting is not None):
+            raise ValueError("a setting is given exactly when the measure is episodes")
+        if (self.measure == "per_participant") != bool(self.arms):
+            raise ValueError("arms are given exactly when the measure is per_participant")
+        return self
+
+
+class EconomicBootstrap(Strict):
+    replicates: int = Field(ge=100, le=100_000)
+    seed: int
+
+
+class HealthEconomics(Strict):
+    perspective: Text
+    time_horizon_months: int = Field(ge=1, le=120)
+    price_year: int = Field(ge=1990, le=2100)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    thresholds: list[float] = Field(min_length=1)  # willingness to pay per QALY for net monetary benefit
+    ceac_max: float = Field(gt=0)  # the acceptability curve runs from 0 to this willingness to pay
+    bootstrap: EconomicBootstrap
+    unit_costs: list[UnitCost] = Field(min_length=1)
+
+    def unit_cost(self, code: str) -> UnitCost:
+        return next(u for u in self.unit_costs if u.code == code)
+
+
 class Protocol(Strict):
     trial: Trial
     arms: list[Arm] = Field(min_length=2)
@@ -200,6 +243,7 @@ class Protocol(Strict):
     instruments: list[Instrument] = Field(default_factory=list)
     outcomes: Outcomes
     analysis: Analysis
+    health_economics: HealthEconomics | None = None
 
     # Look-ups used across the application.
     def arm(self, code: str) -> Arm:

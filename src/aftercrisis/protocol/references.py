@@ -35,6 +35,7 @@ def reference_problems(data: dict[str, Any]) -> list[tuple[Path_, str]]:
         "instrument": _codes(data, "instruments"),
         "criterion": _codes(data, "eligibility", "inclusion") + _codes(data, "eligibility", "exclusion"),
         "acute-care setting": _codes(data, "outcomes", "acute_care_settings"),
+        "unit cost": _codes(data, "health_economics", "unit_costs"),
     }
     for kind, entries in declared.items():
         seen: set[Any] = set()
@@ -59,6 +60,20 @@ def reference_problems(data: dict[str, Any]) -> list[tuple[Path_, str]]:
         for i, code in enumerate(visit.get("instruments") or []):
             if code not in instrument_codes:
                 problems.append((("visits", v, "instruments", i), f"instrument {code!r} is not declared"))
+
+    setting_codes = {code for _, code in declared["acute-care setting"]}
+    measured_by_sessions = 0
+    for u, cost in _items(data, "health_economics", "unit_costs"):
+        where = ("health_economics", "unit_costs", u)
+        if "setting" in cost and cost["setting"] is not None and cost["setting"] not in setting_codes:
+            problems.append(((*where, "setting"), f"{cost['setting']!r} is not an acute-care setting"))
+        for i, code in enumerate(cost.get("arms") or []):
+            if code not in arm_codes:
+                problems.append(((*where, "arms", i), f"{code!r} is not one of the arms"))
+        if cost.get("measure") == "sessions":
+            measured_by_sessions += 1
+            if measured_by_sessions > 1:
+                problems.append(((*where, "measure"), "only one unit cost is measured by sessions"))
 
     randomisation = data.get("randomisation")
     if isinstance(randomisation, dict) and randomisation.get("method") == "stratified_blocks":
