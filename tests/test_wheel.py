@@ -51,7 +51,7 @@ def test_the_installed_wheel_inits_loads_the_demo_and_serves_it(tmp_path):
     )
     assert not Path(package.strip()).is_relative_to(ROOT)
     run(["aftercrisis", "init", str(home)], cwd=tmp_path, env=env)
-    logins = run(["aftercrisis", "demo"], cwd=home, env=env)
+    logins = run(["aftercrisis", "demo", "--participants", "30"], cwd=home, env=env)
     researcher = re.search(r"^\s+Researcher\s+(\S+)", logins, re.MULTILINE)
     password = re.search(r"password: (\S+)", logins)
     assert researcher and password, logins
