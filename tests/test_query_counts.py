@@ -10,6 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import DEMO_TODAY
 from tests.test_permissions import MATRIX, OK, ROLES, url_of
 
@@ -52,14 +54,24 @@ def _pages() -> dict[tuple[Role, str], str]:
     }
 
 
+def _signed_in(username: str) -> Client:
+    """A session as production has it: signed in, and through the second factor (its device read on each page)."""
+    client = Client()
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=user, name="app").persistent_id
+    session.save()
+    return client
+
+
 # A day-long session: no renewal of its idle expiry falls inside the count.
-@override_settings(SESSION_COOKIE_AGE=24 * 3600)
+@override_settings(SESSION_COOKIE_AGE=24 * 3600, OTP_REQUIRED_FOR_UNBLINDED=True)
 def _counts(pages: dict[tuple[Role, str], str]) -> dict[tuple[Role, str], int]:
     """Queries per page, each page opened once in a session signed in as the role's demo login."""
     counts = {}
     for role in DEMO_LOGIN:
-        client = Client()
-        client.force_login(User.objects.get(username=DEMO_LOGIN[role]))
+        client = _signed_in(DEMO_LOGIN[role])
         client.get("/")  # the landing page after sign-in
         for (page_role, name), url in pages.items():
             if page_role != role:

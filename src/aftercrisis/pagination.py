@@ -12,9 +12,15 @@ from django.http import HttpRequest
 PAGE_SIZE = 50
 
 
-def page_of(request: HttpRequest, rows: QuerySet[Any] | Sequence[Any]) -> Page[Any]:
-    """The page of `rows` the request asks for (`?page=`); the last page past the end, the first if garbled."""
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+def page_of(request: HttpRequest, rows: QuerySet[Any] | Sequence[Any], count: int | None = None) -> Page[Any]:
+    """The page of `rows` the request asks for (`?page=`); the last page past the end, the first if garbled.
+
+    `count`, when the page has already counted the rows, spares counting them again.
+    """
+    paginator = Paginator(rows, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(request.GET.get("page"))
 
 
 def page_url(request: HttpRequest, number: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.selectors import sites_for
@@ -58,6 +58,7 @@ class ConsortCounts:
     """The top of the CONSORT flow, live. `randomised_by_arm` is None for masked roles (pooled only)."""
 
     screened: int
+    referred_and_screened: int  # the screenings of named, referred people: the rows of the screening log
     not_eligible: int
     not_approached: int
     declined: int
@@ -85,12 +86,18 @@ def consort_counts(actor: Actor) -> ConsortCounts:
     reasons: dict[str, dict[str, int]] = {o: {} for o in ScreeningOutcome.values if o != "eligible"}
     by_outcome = dict.fromkeys(ScreeningOutcome.values, 0)
     named = (
-        scoped(Screening.objects, "participant__site_id").values("outcome", "reason").annotate(n=Count("pk"))
+        scoped(Screening.objects, "participant__site_id")
+        .values("outcome", "reason")
+        .annotate(n=Count("pk"), referred=Value(True))
     )
     anonymous = (
-        scoped(AnonymousScreenFailure.objects, "site_id").values("outcome", "reason").annotate(n=Sum("count"))
+        scoped(AnonymousScreenFailure.objects, "site_id")
+        .values("outcome", "reason")
+        .annotate(n=Sum("count"), referred=Value(False))
     )
+    referred = 0
     for row in named.union(anonymous, all=True):  # one query for both
+        referred += row["n"] if row["referred"] else 0
         by_outcome[row["outcome"]] += row["n"]
         if row["outcome"] in reasons:
             bucket = reasons[row["outcome"]]
@@ -104,6 +111,7 @@ def consort_counts(actor: Actor) -> ConsortCounts:
     screened = sum(by_outcome.values())
     return ConsortCounts(
         screened=screened,
+        referred_and_screened=referred,
         not_eligible=by_outcome["not_eligible"],
         not_approached=by_outcome["not_approached"],
         declined=by_outcome["declined"],

@@ -239,13 +239,14 @@ def screening_log(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{data['count']} screened without referral recorded.")
                 return redirect("recruitment:screening_log")
+    counts = consort_counts(actor)
     return render(
         request,
         "recruitment/screening_log.jinja",
         {
             "form": form if actor.can(Capability.EDIT_PARTICIPANTS) else None,
-            "counts": consort_counts(actor),
+            "counts": counts,
             "arms": trial.arms,
-            "rows": page_of(request, screening_log_rows(actor)),
+            "rows": page_of(request, screening_log_rows(actor), count=counts.referred_and_screened),
         },
     )
