@@ -138,24 +138,15 @@ def demo(db, core_protocol):
 
 
 @pytest.fixture
-def supported(allocation_lists, make_participant, staff, core_protocol):
-    """A factory of CAM participants in the peer support arm, on the CAM peer support worker's caseload."""
-    from aftercrisis.accounts.roles import Role
-    from aftercrisis.intervention.services import assign_to_caseload
+def supported(allocation_lists, make_participant):
+    """A factory of CAM participants in the peer support arm, on the CAM peer support worker's caseload
+    (randomising puts them there: that worker is CAM's only one)."""
     from aftercrisis.participants.models import Status
 
     def make():
         while True:
             participant = make_participant("CAM", Status.RANDOMISED)
             if participant.allocation.arm == "intervention":
-                break
-        assign_to_caseload(
-            participant,
-            core_protocol,
-            staff[Role.PEER_SUPPORT_WORKER],
-            by=staff[Role.TRIAL_MANAGER],
-            on=participant.referred_on,
-        )
-        return participant
+                return participant
 
     return make

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.intervention.models import CaseloadAssignment
+from aftercrisis.notifications import backends
 from aftercrisis.participants.models import Status
+from aftercrisis.participants.services import update_identity
 from aftercrisis.randomisation.models import Allocation, AllocationSlot
 from aftercrisis.randomisation.services import RandomisationRefused, randomise
 
@@ -24,13 +30,76 @@ def test_allocations_take_list_positions_in_order(allocation_lists, make_partici
     assert all(p.status == Status.RANDOMISED for p in made)
 
 
-def test_randomising_twice_returns_the_same_allocation(allocation_lists, make_participant, staff, actor_of):
+def _intervention_participant(make_participant, actor, manager, capture):
+    """Randomise consented CAM participants (with a postal address) until one is in the intervention arm."""
+    while True:
+        participant = make_participant("CAM", Status.CONSENTED)
+        update_identity(
+            participant, {"address": "1 Mill Road", "postcode": "NW1 2AB"}, by=manager, reason="given"
+        )
+        with capture(execute=True) as callbacks:
+            done = randomise(actor, participant, by=manager)
+        if done.allocation.arm == "intervention":
+            return participant, done, callbacks
+
+
+def test_randomising_assigns_and_notifies_once_and_a_repeat_does_nothing_more(
+    allocation_lists, make_participant, staff, actor_of, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_BACKEND = "recording"
+    actor, manager = actor_of(Role.TRIAL_MANAGER), staff[Role.TRIAL_MANAGER]
+    participant, first, callbacks = _intervention_participant(
+        make_participant, actor, manager, django_capture_on_commit_callbacks
+    )
+    assert first.created and first.assignment.worker == staff[Role.PEER_SUPPORT_WORKER]
+    # Sent after the commit, one callback per message: the trial manager, the site's peer support
+    # worker, and the participant's letter.
+    assert len(callbacks) == len(first.notifications) == 3
+    mine = [m for m in backends.outbox if m.reference == participant.trial_id]
+    assert [m.channel for m in mine] == ["letter"]
+    assert [m.to for m in mail.outbox[-2:]] == [
+        ["trial_manager@example.org"],
+        ["peer_support_worker@example.org"],
+    ]
+
+    sent = (len(mail.outbox), len(backends.outbox))
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        second = randomise(actor, participant, by=manager)
+    assert (second.allocation.pk, second.created, second.assignment, second.notifications) == (
+        first.allocation.pk,
+        False,
+        None,
+        (),
+    )
+    assert again == [] and (len(mail.outbox), len(backends.outbox)) == sent
+    assert Allocation.objects.filter(participant=participant).count() == 1
+    assert CaseloadAssignment.objects.filter(participant=participant).count() == 1
+
+
+def test_nothing_is_sent_for_a_randomisation_that_is_rolled_back(
+    allocation_lists, make_participant, staff, actor_of, django_capture_on_commit_callbacks
+):
     participant = make_participant("CAM", Status.CONSENTED)
-    manager = staff[Role.TRIAL_MANAGER]
-    first = randomise(actor_of(Role.TRIAL_MANAGER), participant, by=manager)
-    second = randomise(actor_of(Role.TRIAL_MANAGER), participant, by=manager)
-    assert first.pk == second.pk
-    assert Allocation.objects.count() == 1
+    actor, manager = actor_of(Role.TRIAL_MANAGER), staff[Role.TRIAL_MANAGER]
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        assert randomise(actor, participant, by=manager).notifications
+        raise RuntimeError("the caller's transaction fails after the allocation")
+    assert callbacks == [] and not Allocation.objects.exists() and not CaseloadAssignment.objects.exists()
+
+
+def test_the_page_says_what_a_second_click_found(client, allocation_lists, make_participant, staff):
+    participant = make_participant("CAM", Status.CONSENTED)
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    url = reverse("participants:randomise", kwargs={"trial_id": participant.trial_id})
+    first = client.post(url, follow=True).content.decode()
+    second = client.post(url, follow=True).content.decode()
+    assert f"{participant.trial_id} is allocated to:" in first
+    assert f"{participant.trial_id} was already randomised on" in second and "notification" not in second
+    assert Allocation.objects.filter(participant=participant).count() == 1
 
 
 def test_only_consented_participants_are_randomised(allocation_lists, make_participant, staff, actor_of):

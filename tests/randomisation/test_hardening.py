@@ -12,7 +12,6 @@ from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import history_of
 from aftercrisis.notifications import backends
 from aftercrisis.participants.models import Status
-from aftercrisis.randomisation.announce import announce_allocation
 from aftercrisis.randomisation.lists import ListError, checksum
 from aftercrisis.randomisation.models import Allocation, AllocationSlot, UnblindingStatus
 from aftercrisis.randomisation.services import (
@@ -22,6 +21,7 @@ from aftercrisis.randomisation.services import (
     enter_backup_allocation,
     flag_randomised_in_error,
     import_allocation_lists,
+    randomise,
 )
 from aftercrisis.randomisation.unblinding import (
     decide_unblinding,
@@ -60,7 +60,7 @@ def test_backup_allocation_takes_the_next_position_and_flags_a_difference(
         enter_backup_allocation(actor, first, position=2, arm="control", on=DAY, by=manager)
     listed = AllocationSlot.objects.get(site__code="CAM", position=1).arm
     other = "control" if listed == "intervention" else "intervention"
-    given = enter_backup_allocation(actor, first, position=1, arm=other, on=DAY, by=manager)
+    given = enter_backup_allocation(actor, first, position=1, arm=other, on=DAY, by=manager).allocation
     assert (given.arm, given.source, given.matches_list) == (other, "backup", False)
     # The system's next allocation continues after the backup position.
     second = make_participant("CAM", Status.RANDOMISED)
@@ -83,40 +83,50 @@ def test_list_export_and_import_round_trip_with_the_checksum(allocation_lists, c
 
 
 def test_allocation_notifications_reach_only_unblinded_staff_and_the_participant(
-    allocation_lists, make_participant, core_protocol, settings, staff
+    allocation_lists,
+    make_participant,
+    core_protocol,
+    settings,
+    staff,
+    actor_of,
+    django_capture_on_commit_callbacks,
 ):
     settings.NOTIFICATIONS_BACKEND = "recording"
     backends.outbox.clear()
     by_arm = {}
     while len(by_arm) < 2:
-        p = make_participant("CAM", Status.RANDOMISED)
-        by_arm.setdefault(p.allocation.arm, p)
-    for arm, p in by_arm.items():
+        p = make_participant("CAM", Status.CONSENTED)
         identity = p.identity
         identity.address, identity.postcode = "1 Example Street\nLondon", "NW1 2AB"
         identity.save()
         mail.outbox.clear()
-        announce_allocation(p.allocation, core_protocol)
+        with django_capture_on_commit_callbacks(execute=True):
+            arm = randomise(actor_of(Role.TRIAL_MANAGER), p, by=staff[Role.TRIAL_MANAGER]).allocation.arm
         recipients = sorted(r for m in mail.outbox for r in m.to)
         expected = ["peer_support_worker@example.org", "trial_manager@example.org"]
         assert recipients == (expected if arm == "intervention" else expected[1:])
-    letters = [m for m in backends.outbox if m.channel == "letter"]
-    assert len(letters) == 2 and "Workbook by post" in letters[1].body + letters[0].body
+        by_arm.setdefault(arm, [m for m in backends.outbox if m.reference == p.trial_id])
+    letters = [m for sent in by_arm.values() for m in sent]
+    assert [m.channel for m in letters] == ["letter", "letter"]
+    assert "Workbook by post" in letters[1].body + letters[0].body
     assert letters[0].to[-1] == "NW1 2AB"
 
 
 def test_emergency_unblinding_reveals_the_arm_to_the_requester_only(
-    allocation_lists, make_participant, staff, actor_of
+    allocation_lists, make_participant, staff, actor_of, django_capture_on_commit_callbacks
 ):
     p = make_participant("CAM", Status.RANDOMISED)
     researcher, manager = actor_of(Role.RESEARCHER), actor_of(Role.TRIAL_MANAGER)
     with pytest.raises(ValidationError, match="reason"):
         request_unblinding(researcher, p, reason=" ", by=staff[Role.RESEARCHER])
     mail.outbox.clear()
-    req = request_unblinding(researcher, p, reason="overdose; A&E asks", by=staff[Role.RESEARCHER])
+    with django_capture_on_commit_callbacks(execute=True):
+        req = request_unblinding(researcher, p, reason="overdose; A&E asks", by=staff[Role.RESEARCHER])
     assert [m.to for m in mail.outbox] == [["trial_manager@example.org"]]
     assert revealed_arm(researcher, req) is None
-    decide_unblinding(manager, req, approve=True, note="", by=staff[Role.TRIAL_MANAGER])
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_unblinding(manager, req, approve=True, note="", by=staff[Role.TRIAL_MANAGER])
+    assert [m.to for m in mail.outbox][1:] == [["researcher@example.org"]]
     req.refresh_from_db()
     assert req.status == UnblindingStatus.APPROVED
     assert revealed_arm(researcher, req) == p.allocation.arm

@@ -148,7 +148,10 @@ def test_randomisation_gate_needs_consent_on_the_current_form_and_a_baseline(
     assert why_not_ready(p, v3) == ["consent on form version 3.0 does not cover: take_part, clinical_records"]
     _consent(p, v3, researcher)
     assert ConsentRecord.objects.filter(participant=p).count() == 2 and why_not_ready(p, v3) == []
-    assert randomise(actor_of(Role.TRIAL_MANAGER), p, by=manager).arm in {"intervention", "control"}
+    assert randomise(actor_of(Role.TRIAL_MANAGER), p, by=manager).allocation.arm in {
+        "intervention",
+        "control",
+    }
 
 
 def test_baseline_gate_can_be_relaxed(make_participant, core_protocol, researcher):

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from aftercrisis.accounts.roles import Role
 from aftercrisis.followup.selectors import worklist
 from aftercrisis.intervention.selectors import caseload
-from aftercrisis.intervention.services import assign_to_caseload
 from aftercrisis.participants.models import Status, Withdrawal, WithdrawalLevel
 from aftercrisis.participants.withdrawals import levels_for, withdraw, withdrawals_for
 
@@ -19,19 +18,12 @@ TODAY = dt.date(2026, 6, 1)  # the four-month window of a January randomisation 
 
 
 @pytest.fixture
-def pair(allocation_lists, make_participant, staff, core_protocol):
+def pair(allocation_lists, make_participant):
     """One randomised CAM participant in each arm; the intervention one on the PSW's caseload."""
     by_arm = {}
     while len(by_arm) < 2:
         p = make_participant("CAM", Status.RANDOMISED)
         by_arm.setdefault(p.allocation.arm, p)
-    assign_to_caseload(
-        by_arm["intervention"],
-        core_protocol,
-        staff[Role.PEER_SUPPORT_WORKER],
-        by=staff[Role.TRIAL_MANAGER],
-        on=TODAY,
-    )
     return by_arm
 
 

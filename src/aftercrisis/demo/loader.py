@@ -27,7 +27,6 @@ from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_tr
 from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
-from aftercrisis.intervention.services import assign_least_loaded_worker
 from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
 from aftercrisis.participants.services import move_to, register_participant
 from aftercrisis.participants.withdrawals import withdraw
@@ -216,9 +215,7 @@ def _randomised_participant(
     screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
     consent(participant, protocol, researcher, randomised_on, optional=rng.random() < 0.9)
     baseline(participant, researcher, randomised_on)
-    allocation = randomise(actor, participant, by=manager, on=randomised_on)
-    if allocation.arm == protocol.intervention.arm:
-        assign_least_loaded_worker(participant, protocol, by=manager, on=randomised_on)
+    randomise(actor, participant, by=manager, on=randomised_on, notify=False)
 
     review_end = _date(r.record_review_end)  # type: ignore[attr-defined]
     died = not pd.isna(r.died_on)  # type: ignore[attr-defined]
@@ -328,9 +325,7 @@ def _pipeline(
                 if status in (Status.CONSENTED, Status.RANDOMISED):
                     baseline(participant, researcher, min(on, today))
                 if status == Status.RANDOMISED:
-                    allocation = randomise(actor, participant, by=users["manager"], on=on)
-                    if allocation.arm == protocol.intervention.arm:
-                        assign_least_loaded_worker(participant, protocol, by=users["manager"], on=on)
+                    randomise(actor, participant, by=users["manager"], on=on, notify=False)
             done += 1
             if progress:
                 progress(done, total)

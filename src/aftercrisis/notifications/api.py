@@ -1,12 +1,19 @@
-"""The stable API: `send_email`, `send_sms`, `send_letter`. Bad input is refused before anything is sent."""
+"""The stable API: `send_email`, `send_sms`, `send_letter`. Bad input is refused before anything is sent.
+
+A write whose messages must go only if it is saved composes them inside its transaction (`email`,
+`sms`, `letter`: checked, not sent) and hands them to `send_on_commit`, so that they go exactly once,
+after the commit, and never for a write that was rolled back.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 
 from aftercrisis.notifications.backends import Message, text_backend
 
@@ -21,7 +28,7 @@ class NotificationRefused(ValueError):
     """The message cannot be sent as given; the text says which field is wrong."""
 
 
-def send_email(to: str | Sequence[str], subject: str, body: str, *, reference: str = "") -> Message:
+def email(to: str | Sequence[str], subject: str, body: str, *, reference: str = "") -> Message:
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise NotificationRefused("to: give at least one e-mail address")
@@ -29,23 +36,18 @@ def send_email(to: str | Sequence[str], subject: str, body: str, *, reference: s
     if bad:
         raise NotificationRefused(f"to: not an e-mail address: {', '.join(bad)}")
     _require_text(subject=subject, body=body)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     return Message("email", tuple(recipients), subject, body, reference)
 
 
-def send_sms(phone: str, body: str, *, reference: str = "") -> Message:
+def sms(phone: str, body: str, *, reference: str = "") -> Message:
     number = re.sub(r"[\s()-]", "", phone or "")
     if not _UK_MOBILE.match(number):
         raise NotificationRefused(f"phone: {phone!r} is not a UK mobile number")
     _require_text(body=body)
-    message = Message("sms", (number,), "", body, reference)
-    text_backend().deliver(message)
-    return message
+    return Message("sms", (number,), "", body, reference)
 
 
-def send_letter(
-    address_lines: Sequence[str], body: str, *, subject: str = "", reference: str = ""
-) -> Message:
+def letter(address_lines: Sequence[str], body: str, *, subject: str = "", reference: str = "") -> Message:
     lines = tuple(line.strip() for line in address_lines if line and line.strip())
     if not 3 <= len(lines) <= 7:
         raise NotificationRefused(
@@ -54,9 +56,37 @@ def send_letter(
     if not _POSTCODE.match(lines[-1]):
         raise NotificationRefused(f"address_lines: the last line {lines[-1]!r} is not a UK postcode")
     _require_text(body=body)
-    message = Message("letter", lines, subject, body, reference)
-    text_backend().deliver(message)
+    return Message("letter", lines, subject, body, reference)
+
+
+def deliver(message: Message) -> Message:
+    """Send a composed message: e-mail through Django's mail, the rest through the text backend."""
+    if message.channel == "email":
+        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, list(message.to))
+    else:
+        text_backend().deliver(message)
     return message
+
+
+def send_on_commit(messages: Sequence[Message]) -> None:
+    """Send the messages once the current transaction commits (at once outside one; never if it rolls
+    back). Each goes on its own: a failing one is logged and does not hold back the others."""
+    for message in messages:
+        transaction.on_commit(partial(deliver, message), robust=True)
+
+
+def send_email(to: str | Sequence[str], subject: str, body: str, *, reference: str = "") -> Message:
+    return deliver(email(to, subject, body, reference=reference))
+
+
+def send_sms(phone: str, body: str, *, reference: str = "") -> Message:
+    return deliver(sms(phone, body, reference=reference))
+
+
+def send_letter(
+    address_lines: Sequence[str], body: str, *, subject: str = "", reference: str = ""
+) -> Message:
+    return deliver(letter(address_lines, body, subject=subject, reference=reference))
 
 
 def _require_text(**fields: str) -> None:

@@ -1,9 +1,13 @@
-"""Where text messages and letters go: GOV.UK Notify, the console, or a list kept for tests."""
+"""Where text messages and letters go: GOV.UK Notify, the console, files, or a list kept for tests."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 from django.conf import settings
@@ -39,6 +43,21 @@ outbox: list[Message] = []
 class RecordingBackend:
     def deliver(self, message: Message) -> None:
         outbox.append(message)
+
+
+class FileBackend:
+    """One JSON file per message in a directory, like Django's file e-mail backend: what a server's
+    processes sent can be read afterwards (a staging server, or a test of a running server)."""
+
+    def __init__(self, directory: str) -> None:
+        if not directory:
+            raise ValueError("NOTIFICATIONS_FILE_PATH: give the directory for the file backend")
+        self.directory = Path(directory)
+
+    def deliver(self, message: Message) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{message.channel}-{os.getpid()}-{uuid.uuid4().hex}.json"
+        (self.directory / name).write_text(json.dumps(asdict(message)), encoding="utf-8")
 
 
 class NotifyBackend:
@@ -85,4 +104,6 @@ def text_backend() -> Backend:
         return RecordingBackend()
     if name == "console":
         return ConsoleBackend()
-    raise ValueError(f"NOTIFICATIONS_BACKEND: unknown backend {name!r} (console or recording)")
+    if name == "file":
+        return FileBackend(getattr(settings, "NOTIFICATIONS_FILE_PATH", ""))
+    raise ValueError(f"NOTIFICATIONS_BACKEND: unknown backend {name!r} (console, file or recording)")

@@ -1,5 +1,7 @@
 """Who hears about an allocation: the trial managers, the site's peer support workers for the
-intervention arm, and the participant by letter. Never a masked role."""
+intervention arm, and the participant by letter. Never a masked role.
+
+The messages are composed inside the allocation's transaction and sent after it commits."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.template.loader import render_to_string
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.roles import Role
-from aftercrisis.notifications import Message, NotificationRefused, send_email, send_letter
+from aftercrisis.notifications import Message, NotificationRefused, email, letter
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.models import Allocation
 
@@ -37,15 +39,15 @@ def participant_letter(allocation: Allocation, trial: Protocol) -> str:
     ).strip()
 
 
-def announce_allocation(allocation: Allocation, trial: Protocol) -> list[Message]:
-    """Send the allocation's notifications; a participant without a postal address gets no letter."""
+def allocation_notices(allocation: Allocation, trial: Protocol) -> list[Message]:
+    """The allocation's notifications, not yet sent; a participant without a postal address gets no letter."""
     participant = allocation.participant
     arm = trial.arm(allocation.arm)
-    sent = []
+    notices = []
     managers = _emails(Role.TRIAL_MANAGER)
     if managers:
-        sent.append(
-            send_email(
+        notices.append(
+            email(
                 managers,
                 f"{trial.trial.short_name}: {participant.trial_id} randomised",
                 f"{participant.trial_id} at {participant.site.code} was randomised on "
@@ -55,8 +57,8 @@ def announce_allocation(allocation: Allocation, trial: Protocol) -> list[Message
         )
     workers = _emails(Role.PEER_SUPPORT_WORKER, participant.site_id)
     if allocation.arm == trial.intervention.arm and workers:
-        sent.append(
-            send_email(
+        notices.append(
+            email(
                 workers,
                 f"{trial.trial.short_name}: a new participant for peer support at {participant.site.code}",
                 f"{participant.trial_id} joins peer support at {participant.site.code}. "
@@ -72,12 +74,12 @@ def announce_allocation(allocation: Allocation, trial: Protocol) -> list[Message
     ]
     # No usable postal address: the letter is given by hand instead.
     with contextlib.suppress(NotificationRefused):
-        sent.append(
-            send_letter(
+        notices.append(
+            letter(
                 lines,
                 participant_letter(allocation, trial),
                 subject=f"Your place in the {trial.trial.short_name} study",
                 reference=participant.trial_id,
             )
         )
-    return sent
+    return notices

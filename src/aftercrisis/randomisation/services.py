@@ -1,9 +1,15 @@
-"""Taking allocations: only through here, atomically, once per participant."""
+"""Taking allocations: only through here, atomically, once per participant.
+
+Randomising is one service from start to finish: the allocation and, in the intervention arm, the
+peer support worker's caseload in one transaction under the participant's and the stratum's locks;
+the notifications after it commits, once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,8 +19,12 @@ from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update
 from aftercrisis.config.trial import protocol
+from aftercrisis.intervention.models import CaseloadAssignment
+from aftercrisis.intervention.services import assign_least_loaded_worker
+from aftercrisis.notifications import Message, send_on_commit
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.announce import allocation_notices
 from aftercrisis.randomisation.engine import Minimiser, Slot, new_seed, permuted_blocks, simple
 from aftercrisis.randomisation.lists import ListError, parse_csv, to_csv
 from aftercrisis.randomisation.minimisation import MissingFactor, draw_seed, factor_levels
@@ -57,6 +67,17 @@ class RandomisationRefused(ValidationError):
     pass
 
 
+@dataclass(frozen=True)
+class Randomised:
+    """What a randomisation did. `created` is False when the participant already had the allocation:
+    then nothing was assigned and nothing sent."""
+
+    allocation: Allocation
+    created: bool
+    assignment: CaseloadAssignment | None = None  # the peer support worker's, in the intervention arm
+    notifications: tuple[Message, ...] = ()  # sent once the transaction commits
+
+
 def randomise(
     actor: Actor,
     participant: Participant,
@@ -64,12 +85,16 @@ def randomise(
     by: User,
     on: dt.date | None = None,
     trial: Protocol | None = None,
-) -> Allocation:
-    """Allocate the participant from their stratum's next list position (or by minimisation).
+    notify: bool = True,
+) -> Randomised:
+    """Allocate the participant from their stratum's next list position (or by minimisation), put an
+    intervention participant on the least loaded peer support worker's caseload, and send the
+    allocation's notifications after commit.
 
-    Idempotent: a participant who already has an allocation gets the same one back.
-    The stratum cursor row is locked for the transaction, so concurrent requests queue and
-    every position is used exactly once.
+    Idempotent: a participant who already has an allocation gets the same one back, and nothing else
+    happens. The participant's row and the stratum cursor row are locked for the transaction, so
+    concurrent requests queue, every position is used exactly once, and a double click assigns and
+    notifies once.
     """
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
@@ -78,7 +103,7 @@ def randomise(
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         existing: Allocation | None = Allocation.objects.filter(participant=locked).first()
         if existing is not None:
-            return existing
+            return Randomised(existing, created=False)
         refusals = why_not_ready(locked, trial)
         if refusals:
             raise RandomisationRefused(f"{locked.trial_id} cannot be randomised: {'; '.join(refusals)}")
@@ -108,8 +133,21 @@ def randomise(
         allocation._change_reason = "randomised"  # type: ignore[attr-defined]
         allocation.save()
         audited_update(locked, {"status": Status.RANDOMISED}, by=by, reason="randomised")
+        done = _follow_allocation(allocation, trial, by=by, notify=notify)
     participant.refresh_from_db(fields=["status"])
-    return allocation
+    return done
+
+
+def _follow_allocation(allocation: Allocation, trial: Protocol, *, by: User, notify: bool) -> Randomised:
+    """Within the allocation's transaction: the caseload, and the notifications queued for the commit."""
+    assignment = None
+    if allocation.arm == trial.intervention.arm:
+        assignment = assign_least_loaded_worker(
+            allocation.participant, trial, by=by, on=allocation.randomised_on
+        )
+    notices = tuple(allocation_notices(allocation, trial)) if notify else ()
+    send_on_commit(notices)
+    return Randomised(allocation, created=True, assignment=assignment, notifications=notices)
 
 
 def set_up_minimisation() -> None:
@@ -203,12 +241,14 @@ def enter_backup_allocation(
     arm: str,
     on: dt.date,
     by: User,
-) -> Allocation:
+    notify: bool = True,
+) -> Randomised:
     """Enter an allocation made by the backup procedure while the system was unavailable.
 
     The backup procedure hands out the stratum's next list positions in order, so the position
     must be the next unused one. The arm the participant was given stands; if it differs from
     the list's arm at that position, the allocation is flagged for the trial manager to reconcile.
+    What follows an allocation follows this one too: the caseload, and the notifications after commit.
     """
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
@@ -248,5 +288,6 @@ def enter_backup_allocation(
         audited_update(
             locked, {"status": Status.RANDOMISED}, by=by, reason="randomised by the backup procedure"
         )
+        done = _follow_allocation(allocation, trial, by=by, notify=notify)
     participant.refresh_from_db(fields=["status"])
-    return allocation
+    return done

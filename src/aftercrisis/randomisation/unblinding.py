@@ -1,5 +1,7 @@
 """Emergency unblinding: request with a reason, decision by the designated role, the arm revealed
-to the requester only, the trial manager told, and every request listed for the data monitoring committee."""
+to the requester only, the trial manager told, and every request listed for the data monitoring committee.
+
+Each e-mail goes once its request or decision is committed, never for one that was rolled back."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import audited_update, record_creation
-from aftercrisis.notifications import send_email
+from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.participants.models import Participant
 from aftercrisis.randomisation.announce import _emails
 from aftercrisis.randomisation.models import Allocation, UnblindingRequest, UnblindingStatus
@@ -26,21 +28,26 @@ def request_unblinding(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give the clinical reason the arm must be known"})
-    # Asked the same way whether or not the participant is randomised, so the answer reveals nothing.
-    request = record_creation(
-        UnblindingRequest(participant=participant, requested_by=by, reason=reason),
-        by=by,
-        reason="emergency unblinding requested",
-    )
-    managers = _emails(Role.TRIAL_MANAGER) if notify else []
-    if managers:
-        send_email(
-            managers,
-            f"Emergency unblinding requested for {participant.trial_id}",
-            f"{by.display_name} asks to know the arm of {participant.trial_id}.\nReason: {reason}\n"
-            "Decide on the unblinding requests page.",
-            reference=participant.trial_id,
+    with transaction.atomic():
+        # Asked the same way whether or not the participant is randomised, so the answer reveals nothing.
+        request = record_creation(
+            UnblindingRequest(participant=participant, requested_by=by, reason=reason),
+            by=by,
+            reason="emergency unblinding requested",
         )
+        managers = _emails(Role.TRIAL_MANAGER) if notify else []
+        if managers:
+            send_on_commit(
+                [
+                    email(
+                        managers,
+                        f"Emergency unblinding requested for {participant.trial_id}",
+                        f"{by.display_name} asks to know the arm of {participant.trial_id}.\n"
+                        f"Reason: {reason}\nDecide on the unblinding requests page.",
+                        reference=participant.trial_id,
+                    )
+                ]
+            )
     return request
 
 
@@ -65,11 +72,15 @@ def decide_unblinding(
     requester = locked.requested_by
     if notify and requester.email:
         # The e-mail says only that a decision was made: the arm is shown on the requester's page.
-        send_email(
-            requester.email,
-            f"Your unblinding request for {locked.participant.trial_id} was {status}",
-            "Sign in to see the decision on your unblinding requests page.",
-            reference=locked.participant.trial_id,
+        send_on_commit(
+            [
+                email(
+                    requester.email,
+                    f"Your unblinding request for {locked.participant.trial_id} was {status}",
+                    "Sign in to see the decision on your unblinding requests page.",
+                    reference=locked.participant.trial_id,
+                )
+            ]
         )
     return locked
 

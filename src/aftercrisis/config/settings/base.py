@@ -167,11 +167,13 @@ BLINDING_KEY = os.environ.get("AFTERCRISIS_BLINDING_KEY", "") or f"derived:{SECR
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "aftercrisis <trial@aftercrisis.invalid>"
-# Text messages and letters: GOV.UK Notify when a key is set, else "console" (or "recording" in tests).
+# Text messages and letters: GOV.UK Notify when a key is set, else "console", "file" (one file per
+# message in NOTIFICATIONS_FILE_PATH) or "recording" (in tests).
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
 NOTIFY_LETTER_TEMPLATE_ID = os.environ.get("NOTIFY_LETTER_TEMPLATE_ID", "")
 NOTIFICATIONS_BACKEND = os.environ.get("NOTIFICATIONS_BACKEND", "console")
+NOTIFICATIONS_FILE_PATH = os.environ.get("NOTIFICATIONS_FILE_PATH", "")
 
 LOGGING = {
     "version": 1,
