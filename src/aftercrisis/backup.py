@@ -62,11 +62,16 @@ class Database:
             return sqlite3.connect(self.name, uri=self.name.startswith("file:"))
         import psycopg
 
-        return psycopg.connect(**self.libpq())
+        return psycopg.connect(self.conninfo(with_password=True))
 
-    def libpq(self) -> dict[str, str]:
+    def conninfo(self, *, with_password: bool = False) -> str:
+        """A libpq connection string; the client programs get the password from PGPASSWORD instead."""
+        from psycopg.conninfo import make_conninfo
+
         given = {"dbname": self.name, "host": self.host, "port": self.port, "user": self.user}
-        return {k: v for k, v in given.items() if v} | ({"password": self.password} if self.password else {})
+        if with_password:
+            given["password"] = self.password
+        return make_conninfo(**{k: v for k, v in given.items() if v})
 
     def tables(self, cursor: Any) -> list[str]:
         if self.engine == "sqlite":
@@ -140,10 +145,6 @@ def _pg_env(database: Database) -> dict[str, str]:
     return env
 
 
-def _pg_conninfo(database: Database) -> str:
-    return " ".join(f"{k}={v}" for k, v in database.libpq().items() if k != "password")
-
-
 def backup(database: Database, directory: Path, now: dt.datetime | None = None) -> Path:
     """Write DIRECTORY/aftercrisis-<UTC time>.{sqlite3,pgdump} and its manifest (.json); return the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -163,7 +164,7 @@ def backup(database: Database, directory: Path, now: dt.datetime | None = None) 
         with _pg_snapshot(database) as (connection, snapshot):
             result = subprocess.run(
                 [_pg_program("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--file={data}",
-                 f"--dbname={_pg_conninfo(database)}"],
+                 f"--dbname={database.conninfo()}"],
                 env=_pg_env(database), capture_output=True, text=True, check=False,
             )  # fmt: skip
             if result.returncode != 0:
@@ -242,7 +243,7 @@ def restore(file: Path, database: Database) -> Restored:
     else:
         result = subprocess.run(
             [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-             f"--dbname={_pg_conninfo(database)}", str(data)],
+             f"--dbname={database.conninfo()}", str(data)],
             env=_pg_env(database), capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
