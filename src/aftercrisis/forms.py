@@ -10,6 +10,16 @@ from django.core.exceptions import ValidationError
 from aftercrisis.audit import REASON_MAX_LENGTH
 
 
+class DateInput(forms.DateInput):
+    """A browser's date field, holding its value as YYYY-MM-DD: it shows any other (the locale's 30/11/2026) as
+    empty, so a form saved again would ask for a date it already had."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class NamedErrors:
     """'Enter the date of referral', not 'This field is required.' (NHS.UK error message style)."""
 

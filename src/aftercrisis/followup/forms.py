@@ -6,9 +6,8 @@ from django import forms
 
 from aftercrisis.followup.instruments import Instrument
 from aftercrisis.followup.models import ContactChannel, ContactOutcome, VisitMethod
-from aftercrisis.forms import NamedErrors, ReasonField, confirmed_reason
+from aftercrisis.forms import DateInput, NamedErrors, ReasonField, confirmed_reason
 
-DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
 OUTSIDE_WINDOW_CONFIRMATION = "I confirm this date is outside the visit window"
 
 
@@ -41,7 +40,7 @@ class QuestionnaireForm(NamedErrors, forms.Form):
                 ],
                 widget=forms.RadioSelect,
             )
-            self.fields["completed_on"] = forms.DateField(label="Date completed", widget=DATE)
+            self.fields["completed_on"] = forms.DateField(label="Date completed", widget=DateInput)
             self.fields["outside_window_confirmed"] = forms.BooleanField(
                 label=OUTSIDE_WINDOW_CONFIRMATION, required=False
             )
@@ -74,7 +73,7 @@ class QuestionnaireForm(NamedErrors, forms.Form):
 class ContactForm(NamedErrors, forms.Form):
     channel = forms.ChoiceField(label="How", choices=ContactChannel.choices, widget=forms.RadioSelect)
     outcome = forms.ChoiceField(label="Outcome", choices=ContactOutcome.choices, widget=forms.RadioSelect)
-    on = forms.DateField(label="Date", widget=DATE)
+    on = forms.DateField(label="Date", widget=DateInput)
     note = forms.CharField(label="Note", required=False, max_length=200)
 
 

@@ -6,19 +6,17 @@ from django import forms
 from django.db.models import QuerySet
 
 from aftercrisis.accounts.models import User
-from aftercrisis.forms import NamedErrors, RecordIdField, RecordIdsField
+from aftercrisis.forms import DateInput, NamedErrors, RecordIdField, RecordIdsField
 from aftercrisis.intervention.models import ContactMethod, DispatchMethod, SessionMode, SessionOutcome
 from aftercrisis.intervention.services import SessionDetails
 from aftercrisis.workbook.content import load_workbook
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what a date input accepts
 
 
 class SessionForm(NamedErrors, forms.Form):
     outcome = forms.ChoiceField(
         label="What happened", choices=SessionOutcome.choices, widget=forms.RadioSelect, initial="held"
     )
-    on = forms.DateField(label="Date of the session", widget=DATE, help_text="For example, 31 3 2026")
+    on = forms.DateField(label="Date of the session", widget=DateInput, help_text="For example, 31 3 2026")
     duration_minutes = forms.IntegerField(
         label="Duration in minutes",
         required=False,
@@ -48,7 +46,7 @@ class SessionForm(NamedErrors, forms.Form):
         help_text="If a risk concern was raised, describe it: it is sent to the site's duty contact as soon as "
         "the session is saved. Leave blank if there was none.",
     )
-    next_session_on = forms.DateField(label="Next planned session", widget=DATE, required=False)
+    next_session_on = forms.DateField(label="Next planned session", widget=DateInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,7 +70,7 @@ class SessionForm(NamedErrors, forms.Form):
 
 
 class ContactAttemptForm(NamedErrors, forms.Form):
-    on = forms.DateField(label="Date of the attempt", widget=DATE)
+    on = forms.DateField(label="Date of the attempt", widget=DateInput)
     method = forms.ChoiceField(label="How", choices=ContactMethod.choices, widget=forms.RadioSelect)
     reached = forms.BooleanField(label="Reached the participant", required=False)
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -83,24 +81,24 @@ class DispatchForm(NamedErrors, forms.Form):
         label="How the workbook is sent", choices=DispatchMethod.choices, widget=forms.RadioSelect
     )
     on = forms.DateField(
-        label="Date", widget=DATE, help_text="Posted copies are sent when their batch is posted"
+        label="Date", widget=DateInput, help_text="Posted copies are sent when their batch is posted"
     )
     address_confirmed = forms.BooleanField(label="Address confirmed with the participant", required=False)
 
 
 class ReturnedForm(NamedErrors, forms.Form):
     dispatch = RecordIdField(label="Workbook dispatch")
-    returned_on = forms.DateField(label="Returned undelivered on", widget=DATE)
+    returned_on = forms.DateField(label="Returned undelivered on", widget=DateInput)
 
 
 class PostedForm(NamedErrors, forms.Form):
     dispatches = RecordIdsField(label="Print batch")
-    posted_on = forms.DateField(label="Date posted", widget=DATE)
+    posted_on = forms.DateField(label="Date posted", widget=DateInput)
 
 
 class SupervisionForm(NamedErrors, forms.Form):
     worker = forms.ModelChoiceField(label="Peer support worker", queryset=User.objects.none())
-    on = forms.DateField(label="Date of supervision", widget=DATE)
+    on = forms.DateField(label="Date of supervision", widget=DateInput)
     topics = forms.CharField(label="Topics discussed", widget=forms.Textarea(attrs={"rows": 3}))
     concerns = forms.CharField(label="Concerns", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

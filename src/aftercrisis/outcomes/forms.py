@@ -5,7 +5,14 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField, RecordIdsField, confirmed_reason
+from aftercrisis.forms import (
+    DateInput,
+    NamedErrors,
+    ReasonField,
+    RecordIdField,
+    RecordIdsField,
+    confirmed_reason,
+)
 from aftercrisis.outcomes.imports import MAX_FILE_BYTES
 from aftercrisis.outcomes.models import (
     AdmissionType,
@@ -18,14 +25,12 @@ from aftercrisis.outcomes.models import (
 )
 from aftercrisis.participants.models import CauseOfDeath
 
-DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}, format="%Y-%m-%d")
-
 
 class EpisodeForm(NamedErrors, forms.Form):
     setting = forms.ChoiceField(label="Setting", widget=forms.RadioSelect)
-    start = forms.DateField(label="Start date", widget=DATE)
+    start = forms.DateField(label="Start date", widget=DateInput)
     end = forms.DateField(
-        label="End date", required=False, widget=DATE, help_text="Leave empty if still in care"
+        label="End date", required=False, widget=DateInput, help_text="Leave empty if still in care"
     )
     admission_type = forms.ChoiceField(
         label="Admission type",
@@ -88,13 +93,13 @@ class ReconcileForm(NamedErrors, forms.Form):
 
 
 class DeathForm(NamedErrors, forms.Form):
-    died_on = forms.DateField(label="Date of death", widget=DATE)
+    died_on = forms.DateField(label="Date of death", widget=DateInput)
     cause = forms.ChoiceField(label="Cause category", choices=CauseOfDeath.choices, widget=forms.RadioSelect)
 
 
 class SaeForm(NamedErrors, forms.Form):
     category = forms.ChoiceField(label="Kind of event", choices=SaeCategory.choices, widget=forms.RadioSelect)
-    onset = forms.DateField(label="Date of onset", widget=DATE)
+    onset = forms.DateField(label="Date of onset", widget=DateInput)
     description = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 4}))
     seriousness = forms.ChoiceField(
         label="Seriousness", choices=Seriousness.choices, widget=forms.RadioSelect

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from aftercrisis.forms import NamedErrors, ReasonField
+from aftercrisis.forms import DateInput, NamedErrors, ReasonField
 from aftercrisis.participants.models import Identity, Participant, normalise_nhs_number
 
 
@@ -30,7 +30,7 @@ class IdentityForm(NamedErrors, forms.ModelForm[Identity]):
             "email",
         ]
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "date_of_birth": DateInput,
             "address": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {

@@ -7,9 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site
-from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField
-
-DATE = forms.DateInput(attrs={"type": "date"})
+from aftercrisis.forms import DateInput, NamedErrors, ReasonField, RecordIdField
 
 
 class UnblindingRequestForm(NamedErrors, forms.Form):
@@ -50,7 +48,7 @@ class BackupAllocationForm(NamedErrors, forms.Form):
     trial_id = forms.CharField(label="Trial ID", max_length=16)
     position = forms.IntegerField(label="Backup list position", min_value=1)
     arm = forms.ChoiceField(label="Arm given")
-    randomised_on = forms.DateField(label="Date randomised", widget=DATE)
+    randomised_on = forms.DateField(label="Date randomised", widget=DateInput)
 
     def __init__(self, *args: Any, arms: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import DateInput, NamedErrors
 from aftercrisis.participants.models import normalise_nhs_number, validate_nhs_number
 from aftercrisis.recruitment.models import SCREENED_LARGE, SCREENED_MAX, SCREENED_RANGE
 
@@ -23,7 +23,7 @@ class ReferralForm(NamedErrors, forms.Form):
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput,
         help_text="For example, 1980-03-31",
     )
     phone = forms.CharField(label="Phone", max_length=20, required=False)
@@ -31,7 +31,9 @@ class ReferralForm(NamedErrors, forms.Form):
     address = forms.CharField(label="Address", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     postcode = forms.CharField(label="Postcode", max_length=10, required=False)
     referred_on = forms.DateField(
-        label="Date of referral", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label="Date of referral",
+        widget=DateInput,
+        initial=timezone.localdate,
     )
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
@@ -57,7 +59,6 @@ class ReferralForm(NamedErrors, forms.Form):
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _not_in_future(day: dt.date, label: str) -> dt.date:
@@ -69,7 +70,7 @@ def _not_in_future(day: dt.date, label: str) -> dt.date:
 class ScreeningForm(NamedErrors, forms.Form):
     """One yes/no question per coded criterion of the protocol, then what happened next."""
 
-    screened_on = forms.DateField(label="Date screened", widget=DATE, initial=timezone.localdate)
+    screened_on = forms.DateField(label="Date screened", widget=DateInput, initial=timezone.localdate)
     outcome = forms.ChoiceField(
         label="If eligible, what happened?",
         widget=forms.RadioSelect,
@@ -107,7 +108,7 @@ class ScreeningForm(NamedErrors, forms.Form):
 
 
 class ConsentForm(NamedErrors, forms.Form):
-    taken_on = forms.DateField(label="Date of consent", widget=DATE, initial=timezone.localdate)
+    taken_on = forms.DateField(label="Date of consent", widget=DateInput, initial=timezone.localdate)
     capacity_confirmed = forms.BooleanField(
         label="I confirm the person has capacity to give informed consent",
         error_messages={"required": "Confirm that the person has capacity to consent"},
@@ -138,7 +139,7 @@ class DeclineForm(NamedErrors, forms.Form):
 
 class WithdrawalForm(NamedErrors, forms.Form):
     level = forms.ChoiceField(label="Level of withdrawal", widget=forms.RadioSelect)
-    on = forms.DateField(label="Date of withdrawal", widget=DATE, initial=timezone.localdate)
+    on = forms.DateField(label="Date of withdrawal", widget=DateInput, initial=timezone.localdate)
     reason = forms.CharField(
         label="Reason given, if any", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -155,7 +156,7 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.none(), label="Crisis resolution team", empty_label=None
     )
-    screened_on = forms.DateField(label="Date screened", widget=DATE, initial=timezone.localdate)
+    screened_on = forms.DateField(label="Date screened", widget=DateInput, initial=timezone.localdate)
     outcome = forms.ChoiceField(
         label="Outcome",
         choices=[

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from aftercrisis.forms import NamedErrors
+from aftercrisis.forms import DateInput, NamedErrors
 from aftercrisis.workbook.content import EntryKey, Prompt, Section
 
 
@@ -15,7 +15,7 @@ def _form_field(prompt: Prompt) -> forms.Field:
         return forms.DateField(
             label=prompt.label,
             required=False,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widget=DateInput,
             error_messages={"invalid": f"{prompt.label} must be a real date, like 31 3 2026"},
         )
     widget: forms.Widget = forms.Textarea(attrs={"rows": 3}) if prompt.kind == "text" else forms.TextInput()
