@@ -112,7 +112,7 @@ def make_participant(sites, staff, core_protocol) -> Callable[..., object]:
             consent(participant, core_protocol, researcher, on)
             baseline(participant, researcher, on)
         if stage >= 3:
-            randomise(actor_for(manager, Role.TRIAL_MANAGER), participant, by=manager, on=on)
+            randomise(actor_for(manager, Role.TRIAL_MANAGER), participant, core_protocol, by=manager, on=on)
         return participant
 
     return make

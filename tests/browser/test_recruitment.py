@@ -38,7 +38,7 @@ def _next_cam_slot_is_intervention() -> None:
                       "date_of_birth": dt.date(1980, 1, 1)},
         )  # fmt: skip
         enrol(p, protocol(), researcher, today)
-        randomise(actor_for(manager, Role.TRIAL_MANAGER), p, by=manager, on=today)
+        randomise(actor_for(manager, Role.TRIAL_MANAGER), p, protocol(), by=manager, on=today)
 
 
 def test_from_referral_to_the_caseload_with_the_researcher_kept_masked(

@@ -30,7 +30,7 @@ def test_allocations_take_list_positions_in_order(allocation_lists, make_partici
     assert all(p.status == Status.RANDOMISED for p in made)
 
 
-def _intervention_participant(make_participant, actor, manager, capture):
+def _intervention_participant(make_participant, trial, actor, manager, capture):
     """Randomise consented CAM participants (with a postal address) until one is in the intervention arm."""
     while True:
         participant = make_participant("CAM", Status.CONSENTED)
@@ -38,18 +38,24 @@ def _intervention_participant(make_participant, actor, manager, capture):
             participant, {"address": "1 Mill Road", "postcode": "NW1 2AB"}, by=manager, reason="given"
         )
         with capture(execute=True) as callbacks:
-            done = randomise(actor, participant, by=manager)
+            done = randomise(actor, participant, trial, by=manager)
         if done.allocation.arm == "intervention":
             return participant, done, callbacks
 
 
 def test_randomising_assigns_and_notifies_once_and_a_repeat_does_nothing_more(
-    allocation_lists, make_participant, staff, actor_of, settings, django_capture_on_commit_callbacks
+    allocation_lists,
+    make_participant,
+    staff,
+    actor_of,
+    settings,
+    django_capture_on_commit_callbacks,
+    core_protocol,
 ):
     settings.NOTIFICATIONS_BACKEND = "recording"
     actor, manager = actor_of(Role.TRIAL_MANAGER), staff[Role.TRIAL_MANAGER]
     participant, first, callbacks = _intervention_participant(
-        make_participant, actor, manager, django_capture_on_commit_callbacks
+        make_participant, core_protocol, actor, manager, django_capture_on_commit_callbacks
     )
     assert first.created and first.assignment.worker == staff[Role.PEER_SUPPORT_WORKER]
     # Sent after the commit, one callback per message: the trial manager, the site's peer support
@@ -64,7 +70,7 @@ def test_randomising_assigns_and_notifies_once_and_a_repeat_does_nothing_more(
 
     sent = (len(mail.outbox), len(backends.outbox))
     with django_capture_on_commit_callbacks(execute=True) as again:
-        second = randomise(actor, participant, by=manager)
+        second = randomise(actor, participant, core_protocol, by=manager)
     assert (second.allocation.pk, second.created, second.assignment, second.notifications) == (
         first.allocation.pk,
         False,
@@ -77,7 +83,7 @@ def test_randomising_assigns_and_notifies_once_and_a_repeat_does_nothing_more(
 
 
 def test_nothing_is_sent_for_a_randomisation_that_is_rolled_back(
-    allocation_lists, make_participant, staff, actor_of, django_capture_on_commit_callbacks
+    allocation_lists, make_participant, staff, actor_of, django_capture_on_commit_callbacks, core_protocol
 ):
     participant = make_participant("CAM", Status.CONSENTED)
     actor, manager = actor_of(Role.TRIAL_MANAGER), staff[Role.TRIAL_MANAGER]
@@ -86,7 +92,7 @@ def test_nothing_is_sent_for_a_randomisation_that_is_rolled_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        assert randomise(actor, participant, by=manager).notifications
+        assert randomise(actor, participant, core_protocol, by=manager).notifications
         raise RuntimeError("the caller's transaction fails after the allocation")
     assert callbacks == [] and not Allocation.objects.exists() and not CaseloadAssignment.objects.exists()
 
@@ -102,26 +108,30 @@ def test_the_page_says_what_a_second_click_found(client, allocation_lists, make_
     assert Allocation.objects.filter(participant=participant).count() == 1
 
 
-def test_only_consented_participants_are_randomised(allocation_lists, make_participant, staff, actor_of):
+def test_only_consented_participants_are_randomised(
+    allocation_lists, make_participant, staff, actor_of, core_protocol
+):
     participant = make_participant("CAM", Status.SCREENED)
     with pytest.raises(RandomisationRefused, match="not consented"):
-        randomise(actor_of(Role.TRIAL_MANAGER), participant, by=staff[Role.TRIAL_MANAGER])
+        randomise(actor_of(Role.TRIAL_MANAGER), participant, core_protocol, by=staff[Role.TRIAL_MANAGER])
     assert not Allocation.objects.exists()
 
 
 @pytest.mark.parametrize(
     "role", [Role.RESEARCHER, Role.STATISTICIAN, Role.PEER_SUPPORT_WORKER, Role.REFERRER]
 )
-def test_only_the_trial_manager_randomises(allocation_lists, make_participant, staff, actor_of, role):
+def test_only_the_trial_manager_randomises(
+    allocation_lists, make_participant, staff, actor_of, role, core_protocol
+):
     participant = make_participant("CAM", Status.CONSENTED)
     with pytest.raises(PermissionDenied):
-        randomise(actor_of(role), participant, by=staff[role])
+        randomise(actor_of(role), participant, core_protocol, by=staff[role])
 
 
-def test_an_exhausted_list_is_reported(sites, make_participant, staff, actor_of):
+def test_an_exhausted_list_is_reported(sites, make_participant, staff, actor_of, core_protocol):
     participant = make_participant("CAM", Status.CONSENTED)  # no list loaded
     with pytest.raises(RandomisationRefused, match="list for CAM is used up"):
-        randomise(actor_of(Role.TRIAL_MANAGER), participant, by=staff[Role.TRIAL_MANAGER])
+        randomise(actor_of(Role.TRIAL_MANAGER), participant, core_protocol, by=staff[Role.TRIAL_MANAGER])
 
 
 def test_allocation_history_records_who_and_why(allocation_lists, make_participant, staff):

@@ -52,15 +52,17 @@ def test_wrong_stratum_is_a_correction_with_a_reason_and_history(
 
 
 def test_backup_allocation_takes_the_next_position_and_flags_a_difference(
-    allocation_lists, make_participant, staff, actor_of
+    allocation_lists, make_participant, staff, actor_of, core_protocol
 ):
     manager, actor = staff[Role.TRIAL_MANAGER], actor_of(Role.TRIAL_MANAGER)
     first = make_participant("CAM", Status.CONSENTED)
     with pytest.raises(RandomisationRefused, match="next backup position at CAM is 1"):
-        enter_backup_allocation(actor, first, position=2, arm="control", on=DAY, by=manager)
+        enter_backup_allocation(actor, first, core_protocol, position=2, arm="control", on=DAY, by=manager)
     listed = AllocationSlot.objects.get(site__code="CAM", position=1).arm
     other = "control" if listed == "intervention" else "intervention"
-    given = enter_backup_allocation(actor, first, position=1, arm=other, on=DAY, by=manager).allocation
+    given = enter_backup_allocation(
+        actor, first, core_protocol, position=1, arm=other, on=DAY, by=manager
+    ).allocation
     assert (given.arm, given.source, given.matches_list) == (other, "backup", False)
     # The system's next allocation continues after the backup position.
     second = make_participant("CAM", Status.RANDOMISED)
@@ -101,7 +103,9 @@ def test_allocation_notifications_reach_only_unblinded_staff_and_the_participant
         identity.save()
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            arm = randomise(actor_of(Role.TRIAL_MANAGER), p, by=staff[Role.TRIAL_MANAGER]).allocation.arm
+            arm = randomise(
+                actor_of(Role.TRIAL_MANAGER), p, core_protocol, by=staff[Role.TRIAL_MANAGER]
+            ).allocation.arm
         recipients = sorted(r for m in mail.outbox for r in m.to)
         expected = ["peer_support_worker@example.org", "trial_manager@example.org"]
         assert recipients == (expected if arm == "intervention" else expected[1:])

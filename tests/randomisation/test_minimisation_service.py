@@ -41,7 +41,7 @@ def test_minimised_allocations_keep_each_level_within_one_and_replay_from_the_se
         p = make_participant(
             "CAM", Status.CONSENTED, sex=["female", "male"][i % 3 % 2], prior_admissions=i % 4
         )
-        randomise(actor, p, by=manager, trial=minimising)
+        randomise(actor, p, minimising, by=manager)
         people.append(p)
     allocations = list(
         Allocation.objects.filter(participant__in=people).select_related("slot", "participant")
@@ -69,5 +69,5 @@ def test_minimised_allocations_keep_each_level_within_one_and_replay_from_the_se
 def test_a_missing_factor_is_refused_by_name(minimising, make_participant, staff, actor_of):
     p = make_participant("CAM", Status.CONSENTED, sex="")
     with pytest.raises(RandomisationRefused, match="sex: record it"):
-        randomise(actor_of(Role.TRIAL_MANAGER), p, by=staff[Role.TRIAL_MANAGER], trial=minimising)
+        randomise(actor_of(Role.TRIAL_MANAGER), p, minimising, by=staff[Role.TRIAL_MANAGER])
     assert not Allocation.objects.exists()

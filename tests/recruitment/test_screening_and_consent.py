@@ -136,7 +136,7 @@ def test_randomisation_gate_needs_consent_on_the_current_form_and_a_baseline(
     _screen(p, core_protocol, researcher)
     _consent(p, core_protocol, researcher)
     with pytest.raises(RandomisationRefused, match="baseline"):
-        randomise(actor_of(Role.TRIAL_MANAGER), p, by=manager)
+        randomise(actor_of(Role.TRIAL_MANAGER), p, core_protocol, by=manager)
     baseline(p, researcher[1], DAY)
     # A new form version: randomisation waits for re-consent.
     v3 = core_protocol.model_copy(
@@ -148,7 +148,7 @@ def test_randomisation_gate_needs_consent_on_the_current_form_and_a_baseline(
     assert why_not_ready(p, v3) == ["consent on form version 3.0 does not cover: take_part, clinical_records"]
     _consent(p, v3, researcher)
     assert ConsentRecord.objects.filter(participant=p).count() == 2 and why_not_ready(p, v3) == []
-    assert randomise(actor_of(Role.TRIAL_MANAGER), p, by=manager).allocation.arm in {
+    assert randomise(actor_of(Role.TRIAL_MANAGER), p, core_protocol, by=manager).allocation.arm in {
         "intervention",
         "control",
     }

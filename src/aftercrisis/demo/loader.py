@@ -215,7 +215,7 @@ def _randomised_participant(
     screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
     consent(participant, protocol, researcher, randomised_on, optional=rng.random() < 0.9)
     baseline(participant, researcher, randomised_on)
-    randomise(actor, participant, by=manager, on=randomised_on, notify=False)
+    randomise(actor, participant, protocol, by=manager, on=randomised_on, notify=False)
 
     review_end = _date(r.record_review_end)  # type: ignore[attr-defined]
     died = not pd.isna(r.died_on)  # type: ignore[attr-defined]
@@ -325,7 +325,7 @@ def _pipeline(
                 if status in (Status.CONSENTED, Status.RANDOMISED):
                     baseline(participant, researcher, min(on, today))
                 if status == Status.RANDOMISED:
-                    randomise(actor, participant, by=users["manager"], on=on, notify=False)
+                    randomise(actor, participant, protocol, by=users["manager"], on=on, notify=False)
             done += 1
             if progress:
                 progress(done, total)

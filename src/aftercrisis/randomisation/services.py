@@ -18,7 +18,6 @@ from django.utils import timezone
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.audit import audited_update
-from aftercrisis.config.trial import protocol
 from aftercrisis.intervention.models import CaseloadAssignment
 from aftercrisis.intervention.services import assign_least_loaded_worker
 from aftercrisis.notifications import Message, send_on_commit
@@ -81,10 +80,10 @@ class Randomised:
 def randomise(
     actor: Actor,
     participant: Participant,
+    trial: Protocol,
     *,
     by: User,
     on: dt.date | None = None,
-    trial: Protocol | None = None,
     notify: bool = True,
 ) -> Randomised:
     """Allocate the participant from their stratum's next list position (or by minimisation), put an
@@ -98,7 +97,6 @@ def randomise(
     """
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
-    trial = trial or protocol()
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         existing: Allocation | None = Allocation.objects.filter(participant=locked).first()
@@ -236,6 +234,7 @@ def flag_randomised_in_error(actor: Actor, allocation: Allocation, *, by: User, 
 def enter_backup_allocation(
     actor: Actor,
     participant: Participant,
+    trial: Protocol,
     *,
     position: int,
     arm: str,
@@ -252,7 +251,6 @@ def enter_backup_allocation(
     """
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
-    trial = protocol()
     if arm not in trial.arm_codes:
         raise RandomisationRefused({"arm": f"{arm!r} is not an arm of this trial"})
     with transaction.atomic():

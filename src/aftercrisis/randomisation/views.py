@@ -42,7 +42,7 @@ from aftercrisis.randomisation.unblinding import (
 def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     participant = participant_for(actor, trial_id)
-    done = take_allocation(actor, participant, by=staff_user(request))
+    done = take_allocation(actor, participant, protocol(), by=staff_user(request))
     messages.success(request, _randomised_text(done))
     return redirect("participants:detail", trial_id=trial_id)
 
@@ -107,6 +107,7 @@ def backup(request: HttpRequest) -> HttpResponse:
                 done = enter_backup_allocation(
                     actor,
                     participant,
+                    protocol(),
                     position=data["position"],
                     arm=data["arm"],
                     on=data["randomised_on"],
