@@ -132,6 +132,17 @@ def records_behind_forms(sample, make_participant, staff, actor_of, core_protoco
     return [*(make_participant("CAM", s) for s in STAGES), posted, due]
 
 
+def _shown_dates(form: Form) -> list[str]:
+    """A date input shows only a YYYY-MM-DD value; a browser shows any other as an empty field."""
+    return [
+        f"date field {f.name} holds {v!r}, which a browser shows as empty"
+        for f in form.fields.values()
+        if f.kind == "date"
+        for v in f.default
+        if v and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)
+    ]
+
+
 @pytest.mark.parametrize("name", ROUTES)
 def test_hostile_values_in_every_form(
     client, staff, supported, make_participant, actor_of, core_protocol, name
@@ -149,6 +160,7 @@ def test_hostile_values_in_every_form(
         for key, (form, url) in forms_to_attack(client, staff, participants, name, who).items():
             if key not in attacked:
                 attacked.add(key)
+                problems.extend(f"as {who}, {url}: {p}" for p in _shown_dates(form))
                 problems.extend(f"as {who}, {p}" for p in attack(client, form, url, uploads))
     assert not problems, "\n".join(problems)
 

@@ -220,3 +220,12 @@ def test_the_list_filters_only_by_a_listed_site(client, make_participant, staff)
     for hostile in ["nul\x00byte", "ZZZ"]:
         page = client.get(url, {"site": hostile, "status": hostile}).content.decode()
         assert cam.trial_id in page and bri.trial_id in page
+
+
+def test_the_identity_page_shows_the_date_of_birth_as_a_date_input_takes_it(client, make_participant, staff):
+    """A date input shows only YYYY-MM-DD: given 01/06/1985 it showed an empty field, so saving another
+    change asked for the date of birth again."""
+    participant = make_participant("CAM")
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    page = client.get(reverse("participants:edit_identity", kwargs={"trial_id": participant.trial_id}))
+    assert 'value="1985-06-01"' in page.content.decode()
