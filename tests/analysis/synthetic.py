@@ -70,3 +70,35 @@ def synthetic_dataset(n: int = 441, *, seed: int = 7, log_or: float = np.log(0.6
             "ethnicity": ethnicity,
         }
     )
+
+
+def with_resource_use(frame: pd.DataFrame, *, seed: int = 11, effect: float = 0.02) -> pd.DataFrame:
+    """The dataset with EQ-5D-3L utilities, resource use before and after randomisation, and peer
+    support hours, for the CORE protocol's unit costs; `effect` is the QALY gain of the intervention."""
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    treated = (frame["arm"] == "intervention").to_numpy(float)
+    bed_days = frame["acute_bed_days_1y"].to_numpy(float)
+    unknown = np.isnan(bed_days) | (rng.random(n) < 0.05)
+    ward = np.round(bed_days * rng.uniform(0.6, 1.0, n))
+    use = {
+        "inpatient_ward_day": (rng.negative_binomial(1, 0.08, n), ward),
+        "crisis_house_day": (rng.negative_binomial(1, 0.5, n), bed_days - ward),
+        "acute_day_unit_day": (rng.poisson(0.8, n), rng.poisson(0.6, n)),
+        "crisis_team_contact": (rng.poisson(12, n), rng.poisson(4 + 6 * (bed_days > 0), n)),
+        "cmht_contact": (rng.poisson(8, n), rng.poisson(10, n)),
+        "ae_attendance": (rng.poisson(0.8, n), rng.poisson(0.5, n)),
+    }
+    columns: dict[str, np.ndarray] = {}
+    for code, (before, after) in use.items():
+        columns[f"use_{code}_0"] = np.where(rng.random(n) < 0.03, np.nan, before.astype(float))
+        columns[f"use_{code}_1y"] = np.where(unknown, np.nan, after.astype(float))
+    sessions = frame["sessions_attended"].to_numpy(float)
+    hours = np.round(sessions * rng.uniform(0.75, 1.5, n) * 4) / 4
+    u0 = np.clip(np.round(rng.normal(0.55, 0.28, n), 3), -0.594, 1.0)
+    u4 = np.clip(np.round(0.5 * u0 + 0.32 + 1.5 * effect * treated + rng.normal(0, 0.2, n), 3), -0.594, 1.0)
+    u18 = np.clip(np.round(0.4 * u0 + 0.38 + effect * treated + rng.normal(0, 0.22, n), 3), -0.594, 1.0)
+    u0[rng.random(n) < 0.04] = np.nan
+    u4[rng.random(n) < 0.12] = np.nan
+    u18[rng.random(n) < 0.2] = np.nan
+    return frame.assign(eq5d_0=u0, eq5d_4m=u4, eq5d_18m=u18, peer_support_hours=hours, **columns)

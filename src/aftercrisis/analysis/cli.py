@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     export.add_argument("dataset", type=Path, help="analysis dataset (.csv or .parquet)")
     export.add_argument("--out", type=Path, required=True, help="output directory")
-    export.add_argument("--protocol", type=Path, help="protocol file, to check the site codes")
+    export.add_argument(
+        "--protocol", type=Path, help="protocol file, to check the site codes and the resource-use columns"
+    )
     export.set_defaults(func=handle_export)
 
 
@@ -81,6 +83,7 @@ def handle(args: argparse.Namespace) -> int:
     from aftercrisis.analysis.blinding import arm_labels
     from aftercrisis.analysis.consort import ConsortError, disposition_from_dataset
     from aftercrisis.analysis.dataset import DatasetError, load_dataset, sha256_of
+    from aftercrisis.analysis.economics import counted
     from aftercrisis.analysis.run import run_plan, write_outputs
     from aftercrisis.analysis.safety import read_saes
     from aftercrisis.protocol import ProtocolError, load_protocol
@@ -92,8 +95,13 @@ def handle(args: argparse.Namespace) -> int:
         return _fail(f"protocol {args.protocol}: {error}")
     if not args.dataset.exists():
         return _fail(f"dataset {args.dataset} does not exist")
+    economics = protocol.health_economics
     try:
-        frame = load_dataset(args.dataset, sites=[s.code for s in protocol.sites])
+        frame = load_dataset(
+            args.dataset,
+            sites=[s.code for s in protocol.sites],
+            resources=counted(economics) if economics else None,
+        )
         saes = read_saes(str(args.saes), frame["participant_id"]) if args.saes else None
         enrolment = _enrolment(args.enrolment) if args.enrolment else None
     except DatasetError as error:
@@ -136,8 +144,9 @@ def handle(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".analyse-", dir=out.parent))
     try:
-        # baseline, primary, time to event, secondary, subgroups, imputation, CONSORT, report; CACE; SAEs
-        steps = 8 + (not args.blinded) + (saes is not None)
+        # baseline, primary, time to event, secondary, subgroups, imputation, CONSORT, report; CACE; SAEs;
+        # health economics
+        steps = 8 + (not args.blinded) + (saes is not None) + (economics is not None)
         with tqdm(total=steps, desc="analysis", unit="step", file=sys.stderr, leave=False) as bar:
 
             def step(name: str) -> None:
@@ -160,6 +169,7 @@ def handle(args: argparse.Namespace) -> int:
                     enrolment=enrolment,
                     step=step,
                     imputation_progress=lambda done: imputation.update(done - imputation.n),
+                    economics=economics,
                 )
             outputs.results = {"stamp": stamp.as_dict(), **outputs.results}
             write_outputs(outputs, scratch)
@@ -187,19 +197,22 @@ def handle(args: argparse.Namespace) -> int:
 
 def handle_export(args: argparse.Namespace) -> int:
     from aftercrisis.analysis.dataset import DatasetError, load_dataset
+    from aftercrisis.analysis.economics import counted
     from aftercrisis.analysis.exports import export_all
     from aftercrisis.protocol import ProtocolError, load_protocol
 
-    sites = None
+    sites = resources = None
     if args.protocol:
         try:
-            sites = [s.code for s in load_protocol(args.protocol).sites]
+            protocol = load_protocol(args.protocol)
         except (ProtocolError, OSError) as error:
             return _fail(f"protocol {args.protocol}: {error}")
+        sites = [s.code for s in protocol.sites]
+        resources = counted(protocol.health_economics) if protocol.health_economics else None
     if not args.dataset.exists():
         return _fail(f"dataset {args.dataset} does not exist")
     try:
-        frame = load_dataset(args.dataset, sites=sites)
+        frame = load_dataset(args.dataset, sites=sites, resources=resources)
     except DatasetError as error:
         print(f"aftercrisis export-dataset: {args.dataset}: {error}", file=sys.stderr)
         return 1

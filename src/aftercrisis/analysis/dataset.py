@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aftercrisis.analysis.schema import ARMS, COLUMN_BY_NAME, COLUMNS, REQUIRED_COLUMNS, Column
+from aftercrisis.analysis.schema import (
+    ARMS,
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    RESOURCE_COLUMN,
+    RESOURCE_PREFIX,
+    Column,
+    column,
+)
 
 MAX_LISTED = 50
 
@@ -72,15 +80,21 @@ def _as_text(column: pd.Series) -> pd.Series:
     return column.map(one)
 
 
-def validate(raw: pd.DataFrame, *, sites: Iterable[str] | None = None) -> list[Problem]:
-    """Every problem of a text-celled dataset; empty when it is fit to analyse."""
+def validate(
+    raw: pd.DataFrame, *, sites: Iterable[str] | None = None, resources: Iterable[str] | None = None
+) -> list[Problem]:
+    """Every problem of a text-celled dataset; empty when it is fit to analyse.
+
+    `resources` are the protocol's resources counted from records or episodes: a resource-use
+    column of any other resource is refused."""
     problems: list[Problem] = []
     missing = [name for name in REQUIRED_COLUMNS if name not in raw.columns]
     problems += [Problem(name, None, "required column is missing") for name in missing]
     known_sites = set(sites) if sites is not None else None
-    for column in COLUMNS:
-        if column.name in raw.columns:
-            problems += _check_column(raw[column.name].astype(str).str.strip(), column, known_sites)
+    for spec in COLUMNS:
+        if spec.name in raw.columns:
+            problems += _check_column(raw[spec.name].astype(str).str.strip(), spec, known_sites)
+    problems += _check_resource_use(raw, None if resources is None else set(resources))
     if "participant_id" in raw.columns:
         ids = raw["participant_id"].astype(str).str.strip()
         duplicated = ids.duplicated(keep="first") & (ids != "")
@@ -92,6 +106,33 @@ def validate(raw: pd.DataFrame, *, sites: Iterable[str] | None = None) -> list[P
         problems += _check_across_columns(raw)
     if len(raw) == 0:
         problems.append(Problem("(file)", None, "the dataset has no rows"))
+    return problems
+
+
+def _check_resource_use(raw: pd.DataFrame, resources: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in raw.columns:
+        if not str(name).startswith(RESOURCE_PREFIX):
+            continue
+        match = RESOURCE_COLUMN.match(str(name))
+        if match is None:
+            problems.append(
+                Problem(str(name), None, "a resource-use column is named use_RESOURCE_0 or use_RESOURCE_1y")
+            )
+            continue
+        if resources is not None and match.group(1) not in resources:
+            known = ", ".join(sorted(resources)) or "none"
+            problems.append(
+                Problem(
+                    str(name),
+                    None,
+                    f"{match.group(1)!r} is not a resource of the protocol counted from records (known: {known})",
+                )
+            )
+            continue
+        spec = column(str(name))
+        assert spec is not None
+        problems += _check_column(raw[name].astype(str).str.strip(), spec, None)
     return problems
 
 
@@ -153,6 +194,16 @@ def _check_across_columns(raw: pd.DataFrame) -> list[Problem]:
                 f"{sessions.iloc[i]:g} sessions in the control arm (must be 0)",
             )
         )
+    if "peer_support_hours" in raw.columns:
+        hours = pd.to_numeric(raw["peer_support_hours"].str.strip().mask(lambda c: c == ""))
+        for i in np.flatnonzero(((arm == "control") & (hours > 0)).to_numpy()):
+            problems.append(
+                Problem(
+                    "peer_support_hours",
+                    int(i) + 1,
+                    f"{hours.iloc[i]:g} hours in the control arm (must be 0)",
+                )
+            )
     for name in ARMS:
         if not (arm == name).any():
             problems.append(Problem("arm", None, f"no participant is allocated to {name!r}"))
@@ -164,36 +215,40 @@ def typed(raw: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(index=raw.index)
     for name in raw.columns:
         cells = raw[name].astype(str).str.strip()
-        column = COLUMN_BY_NAME.get(name)
-        if column is None or column.kind in ("text", "category"):
-            nullable = column is not None and column.nullable
+        spec = column(str(name))
+        if spec is None or spec.kind in ("text", "category"):
+            nullable = spec is not None and spec.nullable
             frame[name] = cells.astype(object).where(cells != "", None) if nullable else cells
-        elif column.kind == "date":
+        elif spec.kind == "date":
             frame[name] = pd.to_datetime(cells, format="ISO8601")
         else:
             numbers = pd.to_numeric(cells.mask(cells == ""))
-            integral = column.kind in ("integer", "binary") and not numbers.isna().any()
+            integral = spec.kind in ("integer", "binary") and not numbers.isna().any()
             frame[name] = numbers.astype("int64") if integral else numbers.astype("float64")
     return frame.reset_index(drop=True)
 
 
-def load_dataset(path: Path, *, sites: Iterable[str] | None = None) -> pd.DataFrame:
+def load_dataset(
+    path: Path, *, sites: Iterable[str] | None = None, resources: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Read, validate and type a dataset; raises DatasetError naming every problem."""
     raw = read_raw(path)
-    problems = validate(raw, sites=sites)
+    problems = validate(raw, sites=sites, resources=resources)
     if problems:
         raise DatasetError(problems)
     return typed(raw)
 
 
-def from_frame(frame: pd.DataFrame, *, sites: Iterable[str] | None = None) -> tuple[pd.DataFrame, str]:
+def from_frame(
+    frame: pd.DataFrame, *, sites: Iterable[str] | None = None, resources: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, str]:
     """Validate and type a dataset built in memory (from the trial database, say).
 
     Returns the typed dataset and the SHA-256 of its CSV form, which is what an export of it
     would hold, so a report from live data is stamped like one from a file.
     """
     raw = frame.apply(_as_text)
-    problems = validate(raw, sites=sites)
+    problems = validate(raw, sites=sites, resources=resources)
     if problems:
         raise DatasetError(problems)
     digest = hashlib.sha256(raw.to_csv(index=False).encode("utf-8")).hexdigest()

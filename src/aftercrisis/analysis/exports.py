@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aftercrisis.analysis.schema import COLUMN_BY_NAME, Column
+from aftercrisis.analysis.schema import Column, column
 
 REDCAP_HEADER = (
     "Variable / Field Name",
@@ -59,19 +59,19 @@ def write_stata(frame: pd.DataFrame, path: Path) -> None:
     out = frame.copy()
     value_labels: dict[str, dict[float, str]] = {}
     for name in out.columns:
-        column = COLUMN_BY_NAME.get(name)
-        if column is None:
+        spec = column(name)
+        if spec is None:
             continue
-        if column.kind == "category":
-            codes = category_codes(out, column)
+        if spec.kind == "category":
+            codes = category_codes(out, spec)
             lookup = {label: code for code, label in codes.items()}
             out[name] = out[name].map(lookup).astype("float64" if out[name].isna().any() else "int32")
             value_labels[name] = {float(code): label for code, label in codes.items()}
-        elif column.kind == "binary" and column.value_labels:
-            value_labels[name] = {float(code): label for code, label in column.value_labels.items()}
-        elif column.kind == "date":
+        elif spec.kind == "binary" and spec.value_labels:
+            value_labels[name] = {float(code): label for code, label in spec.value_labels.items()}
+        elif spec.kind == "date":
             out[name] = pd.to_datetime(out[name])
-    labels = {name: COLUMN_BY_NAME[name].label[:80] for name in out.columns if name in COLUMN_BY_NAME}
+    labels = {name: spec.label[:80] for name in out.columns if (spec := column(name)) is not None}
     out.to_stata(
         path,
         write_index=False,
@@ -86,13 +86,13 @@ def data_dictionary(frame: pd.DataFrame, columns: Sequence[str] | None = None) -
     """A REDCap data dictionary (instrument designer CSV) describing the dataset's columns."""
     rows = []
     for name in columns or list(frame.columns):
-        column = COLUMN_BY_NAME.get(name)
-        if column is None:
+        spec = column(name)
+        if spec is None:
             continue
         row = dict.fromkeys(REDCAP_HEADER, "")
-        row.update({"Variable / Field Name": name, "Form Name": FORM, "Field Label": column.label})
-        if column.kind in ("category", "binary"):
-            codes = category_codes(frame, column) if column.kind == "category" else column.value_labels
+        row.update({"Variable / Field Name": name, "Form Name": FORM, "Field Label": spec.label})
+        if spec.kind in ("category", "binary"):
+            codes = category_codes(frame, spec) if spec.kind == "category" else spec.value_labels
             row["Field Type"] = "radio"
             row["Choices, Calculations, OR Slider Labels"] = " | ".join(f"{k}, {v}" for k, v in codes.items())
         else:
@@ -101,12 +101,12 @@ def data_dictionary(frame: pd.DataFrame, columns: Sequence[str] | None = None) -
                 "integer": "integer",
                 "number": "number",
                 "date": "date_ymd",
-            }.get(column.kind, "")
-            if column.minimum is not None:
-                row["Text Validation Min"] = f"{column.minimum:g}"
-            if column.maximum is not None:
-                row["Text Validation Max"] = f"{column.maximum:g}"
-        row["Required Field?"] = "" if column.nullable else "y"
+            }.get(spec.kind, "")
+            if spec.minimum is not None:
+                row["Text Validation Min"] = f"{spec.minimum:g}"
+            if spec.maximum is not None:
+                row["Text Validation Max"] = f"{spec.maximum:g}"
+        row["Required Field?"] = "" if spec.nullable else "y"
         row["Identifier?"] = ""  # pseudonymous trial IDs only: nothing here identifies a person
         rows.append(row)
     return pd.DataFrame(rows, columns=list(REDCAP_HEADER))

@@ -1,6 +1,6 @@
 """Figures of the analysis (matplotlib, Agg): Kaplan-Meier with numbers at risk, cumulative
-incidence with death competing, and the subgroup forest plot. Saved as SVG (text kept as text)
-and PNG."""
+incidence with death competing, the subgroup forest plot, and the cost-effectiveness plane and
+acceptability curve. Saved as SVG (text kept as text) and PNG."""
 
 from __future__ import annotations
 
@@ -131,4 +131,65 @@ def forest_plot(
     ax.set_xlabel(f"Odds ratio of readmission (95% CI)\n← favours {labels[0]}      favours {labels[1]} →")
     ax.set_title("Readmission within one year by subgroup", loc="left", x=-0.75)
     fig.subplots_adjust(left=0.45, right=0.97, top=1 - 0.45 / height, bottom=0.9 / height)
+    return fig
+
+
+def cost_effectiveness_plane(
+    delta_qalys: np.ndarray,
+    delta_costs: np.ndarray,
+    *,
+    point: tuple[float, float],
+    thresholds: Sequence[float],
+    labels: tuple[str, str],
+    currency: str,
+) -> Figure:
+    """Bootstrap replicates of incremental QALYs and cost, the point estimate, and a line through the
+    origin for each willingness to pay per QALY (below a line is cost-effective at that threshold)."""
+    fig, ax = plt.subplots(figsize=(7.2, 5.0))
+    ax.scatter(delta_qalys, delta_costs, s=4, color=COLOURS[0], alpha=0.25, linewidths=0, rasterized=True)
+    ax.plot([point[0]], [point[1]], marker="o", color=COLOURS[1], markersize=7, label="Point estimate")
+    span = max(float(np.abs(delta_qalys).max()), abs(point[0]), 1e-3) * 1.1
+    ax.set_xlim(-span, span)
+    for threshold, style in zip(thresholds, (":", "-."), strict=False):
+        ax.plot(
+            [-span, span],
+            [-span * threshold, span * threshold],
+            color="#4c6272",
+            linestyle=style,
+            linewidth=1,
+            label=f"{currency} {threshold:,.0f} per QALY",
+        )
+    low, high = float(delta_costs.min()), float(delta_costs.max())
+    pad = (high - low) * 0.08 or 1.0
+    ax.set_ylim(min(low, 0) - pad, max(high, 0) + pad)
+    ax.axhline(0, color="#212b32", linewidth=0.8)
+    ax.axvline(0, color="#212b32", linewidth=0.8)
+    ax.set_xlabel(f"Incremental QALYs, {labels[0]} minus {labels[1]}")
+    ax.set_ylabel(f"Incremental cost ({currency})")
+    ax.set_title("Cost-effectiveness plane", loc="left")
+    ax.legend(frameon=False, loc="best", fontsize=8.5)
+    return fig
+
+
+def acceptability_curve(
+    willingness: np.ndarray,
+    probability: np.ndarray,
+    *,
+    thresholds: Sequence[float],
+    labels: tuple[str, str],
+    currency: str,
+) -> Figure:
+    """Probability that the compared arm is cost-effective at each willingness to pay per QALY."""
+    fig, ax = plt.subplots(figsize=(7.2, 4.0))
+    ax.plot(willingness, probability, color=COLOURS[0], linewidth=1.8, label=f"{labels[0]} vs {labels[1]}")
+    for threshold in thresholds:
+        ax.axvline(threshold, color="#768692", linestyle=":", linewidth=1)
+    ax.set_xlim(0, float(willingness[-1]))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"Willingness to pay per QALY ({currency})")
+    ax.set_ylabel("Probability cost-effective")
+    ax.legend(frameon=False, loc="lower right", fontsize=8.5)
+    ax.set_title("Cost-effectiveness acceptability curve", loc="left")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}")
     return fig

@@ -23,10 +23,11 @@ from aftercrisis.analysis.baseline import baseline_table
 from aftercrisis.analysis.blinding import ArmLabels
 from aftercrisis.analysis.cace import cace
 from aftercrisis.analysis.consort import Disposition, consort_figure, disposition_from_dataset
+from aftercrisis.analysis.economics import Evaluation, evaluate
 from aftercrisis.analysis.imputation import ColumnKind, mice, rubin
 from aftercrisis.analysis.safety import sae_table
 from aftercrisis.analysis.subgroups import SubgroupResult, subgroup_analysis
-from aftercrisis.protocol.models import Analysis
+from aftercrisis.protocol.models import Analysis, HealthEconomics
 
 COMPARED = "_compared"  # 1 = the compared arm, 0 = the reference arm
 AT_RISK_DAYS = (0, 90, 180, 270, 365)
@@ -243,11 +244,13 @@ def run_plan(
     disposition: Disposition | None = None,
     step: Callable[[str], None] | None = None,
     imputation_progress: Callable[[int], None] | None = None,
+    economics: HealthEconomics | None = None,
 ) -> Outputs:
     """Run the whole plan on a validated, typed dataset.
 
     The CONSORT flow is counted from the dataset and `enrolment`, unless the caller, who may
-    know more (reasons for loss to follow-up, say), gives the whole `disposition`.
+    know more (reasons for loss to follow-up, say), gives the whole `disposition`. With the
+    protocol's `economics`, the economic evaluation runs too, unless the analysis is blinded.
     """
     missing = _missing_columns(frame, plan)
     if missing:
@@ -315,6 +318,9 @@ def run_plan(
         }
     tell("multiple imputation")
     out.results["primary"]["imputed"] = _imputed(frame, plan, imputation_progress)
+    if economics is not None:
+        tell("health economics")
+        out.results["health_economics"] = _health_economics(frame, plan, economics, labels, out)
     if saes is not None:
         tell("serious adverse events")
         out.tables["saes"] = sae_table(saes, frame, labels)
@@ -340,6 +346,190 @@ def run_plan(
     out.figures["consort"] = consort_figure(disposition)
     out.tables.update(_result_tables(out.results, labels))
     return out
+
+
+def _health_economics(
+    frame: pd.DataFrame, plan: Analysis, economics: HealthEconomics, labels: ArmLabels, out: Outputs
+) -> dict[str, Any]:
+    """The economic evaluation's results; its table and figures go into `out`."""
+    setting = {
+        "perspective": economics.perspective,
+        "time_horizon_months": economics.time_horizon_months,
+        "price_year": economics.price_year,
+        "currency": economics.currency,
+    }
+    if labels.blinded:
+        # the intervention's own cost is borne by one arm only, so any cost would unmask the report
+        return {
+            **setting,
+            "estimable": False,
+            "reason": "withheld while the analysis is blinded, since the arms' own costs differ",
+        }
+    try:
+        found = evaluate(
+            frame,
+            economics,
+            COMPARED,
+            imputations=plan.imputation.datasets,
+            imputation_seed=plan.imputation.seed,
+        )
+    except effects.NotEstimable as why:
+        return {**setting, "estimable": False, "reason": str(why)}
+    compared, reference = labels.compared, labels.reference
+    cost_ci, qaly_ci = found.cost.ci(), found.qaly.ci()
+    boot = found.bootstrap
+    result: dict[str, Any] = {
+        **setting,
+        "estimable": True,
+        "n": found.n,
+        "complete_cases": {compared: found.n_compared, reference: found.n_reference},
+        "unit_costs": {
+            u.code: {"cost": u.cost, "unit": u.unit, "source": u.source} for u in economics.unit_costs
+        },
+        "mean_cost": {compared: _r(found.mean_costs["1"][0]), reference: _r(found.mean_costs["0"][0])},
+        "mean_baseline_cost": {
+            compared: _r(found.mean_costs["1"][1]),
+            reference: _r(found.mean_costs["0"][1]),
+        },
+        "mean_qalys": {compared: _r(found.mean_qalys[0]), reference: _r(found.mean_qalys[1])},
+        "incremental_cost": {
+            "estimate": _r(found.cost.estimate),
+            "se": _r(found.cost.se),
+            "ci": _ci(cost_ci),
+            "bootstrap_ci": _ci(boot.percentile_ci(boot.costs)),
+            "adjusted_for": ["cost_0", plan.primary.stratifier],
+        },
+        "incremental_qalys": {
+            "estimate": _r(found.qaly.estimate),
+            "se": _r(found.qaly.se),
+            "ci": _ci(qaly_ci),
+            "bootstrap_ci": _ci(boot.percentile_ci(boot.qalys)),
+            "adjusted_for": ["eq5d_0", plan.primary.stratifier],
+        },
+        "icer": _r(found.icer),
+        "quadrant": found.quadrant,
+        "net_monetary_benefit": [
+            {"threshold": t, "estimate": _r(nmb), "ci": _ci(ci), "probability_cost_effective": _r(prob)}
+            for t in found.thresholds
+            for nmb, ci, prob in [found.net_benefit(t)]
+        ],
+        "bootstrap": {
+            "replicates": boot.replicates,
+            "seed": boot.seed,
+            "method": "two-stage non-parametric bootstrap (sites, then participants within sites)",
+            "quadrants": {
+                "north_east": _r(float(((boot.qalys > 0) & (boot.costs > 0)).mean())),
+                "south_east": _r(float(((boot.qalys > 0) & (boot.costs <= 0)).mean())),
+                "south_west": _r(float(((boot.qalys <= 0) & (boot.costs <= 0)).mean())),
+                "north_west": _r(float(((boot.qalys <= 0) & (boot.costs > 0)).mean())),
+            },
+        },
+        "acceptability": {
+            "willingness_to_pay": [float(w) for w in found.willingness],
+            "probability": [float(p) for p in found.acceptability],
+        },
+    }
+    if found.imputed_cost is not None and found.imputed_qaly is not None:
+        result["imputed"] = {
+            "incremental_cost": {
+                "estimate": _r(found.imputed_cost.estimate),
+                "ci": _ci(found.imputed_cost.ci()),
+            },
+            "incremental_qalys": {
+                "estimate": _r(found.imputed_qaly.estimate),
+                "ci": _ci(found.imputed_qaly.ci()),
+            },
+            "datasets": found.imputed_cost.m,
+            "method": "chained equations (predictive mean matching) of costs and utilities, Rubin's rules",
+        }
+    if found.glm is not None:
+        result["gamma_glm"] = {
+            "cost_ratio": _r(found.glm.cost_ratio),
+            "ci": _ci(found.glm.ci),
+            "p": _r(found.glm.p),
+            "incremental_cost": _r(found.glm.difference),
+            "n": found.glm.n,
+        }
+    else:
+        result["gamma_glm"] = {"estimable": False, "reason": found.glm_reason}
+    out.tables["health_economics"] = _economic_table(result, found, economics, labels)
+    names = (compared, reference)
+    out.figures["ce_plane"] = figures.cost_effectiveness_plane(
+        boot.qalys,
+        boot.costs,
+        point=(found.qaly.estimate, found.cost.estimate),
+        thresholds=found.thresholds,
+        labels=names,
+        currency=economics.currency,
+    )
+    out.figures["ceac"] = figures.acceptability_curve(
+        found.willingness,
+        found.acceptability,
+        thresholds=found.thresholds,
+        labels=names,
+        currency=economics.currency,
+    )
+    return result
+
+
+def _economic_table(
+    result: dict[str, Any], found: Evaluation, economics: HealthEconomics, labels: ArmLabels
+) -> pd.DataFrame:
+    """Mean cost of each resource by arm, then the adjusted increments, ICER and net benefit."""
+    money = economics.currency
+    rows = [
+        {
+            "": economics.unit_cost(code.removeprefix("cost_")).name,
+            labels.compared: f"{means[1]:,.0f}",
+            labels.reference: f"{means[0]:,.0f}",
+            "Adjusted difference (95% CI)": "",
+        }
+        for code, means in found.resource_costs.iterrows()
+    ]
+    cost, qaly = result["incremental_cost"], result["incremental_qalys"]
+    rows += [
+        {
+            "": f"Total cost in the year ({money})",
+            labels.compared: f"{result['mean_cost'][labels.compared]:,.0f}",
+            labels.reference: f"{result['mean_cost'][labels.reference]:,.0f}",
+            "Adjusted difference (95% CI)": f"{cost['estimate']:,.0f} ({cost['bootstrap_ci'][0]:,.0f} to "
+            f"{cost['bootstrap_ci'][1]:,.0f})",
+        },
+        {
+            "": "QALYs over the year",
+            labels.compared: f"{result['mean_qalys'][labels.compared]:.3f}",
+            labels.reference: f"{result['mean_qalys'][labels.reference]:.3f}",
+            "Adjusted difference (95% CI)": f"{qaly['estimate']:.3f} ({qaly['bootstrap_ci'][0]:.3f} to "
+            f"{qaly['bootstrap_ci'][1]:.3f})",
+        },
+        {
+            "": "Incremental cost per QALY gained",
+            labels.compared: "",
+            labels.reference: "",
+            # a negative ratio means nothing on its own: a dominant or dominated arm is said to be so
+            "Adjusted difference (95% CI)": result["quadrant"]
+            if result["quadrant"] in ("dominant", "dominated")
+            else f"{_fmt(result['icer'], 0)} ({result['quadrant']})",
+        },
+    ]
+    rows += [
+        {
+            "": f"Net monetary benefit at {money} {item['threshold']:,.0f} per QALY",
+            labels.compared: "",
+            labels.reference: "",
+            "Adjusted difference (95% CI)": f"{item['estimate']:,.0f} ({item['ci'][0]:,.0f} to {item['ci'][1]:,.0f}); "
+            f"P(cost-effective) {item['probability_cost_effective']:.2f}",
+        }
+        for item in result["net_monetary_benefit"]
+    ]
+    table = pd.DataFrame(rows)
+    table.attrs["caption"] = (
+        f"Mean cost per participant ({money}, {economics.price_year} prices) and QALYs in the "
+        f"{found.n} participants with both known; differences are {labels.compared} minus "
+        f"{labels.reference}, adjusted for baseline cost or utility and site, with percentile intervals "
+        f"from {found.bootstrap.replicates:,} two-stage bootstrap replicates."
+    )
+    return table
 
 
 def _missing_columns(frame: pd.DataFrame, plan: Analysis) -> list[str]:

@@ -7,12 +7,17 @@ labels and the validation all read it, so they cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["text", "category", "date", "integer", "number", "binary"]
 
 ARMS: tuple[str, str] = ("intervention", "control")
+
+# The range of the EQ-5D-3L index under the UK TTO value set (followup/instruments/eq5d3l.yaml):
+# 1 for 11111, and 1 minus the constant, every level-3 decrement and N3 for 33333.
+EQ5D_WORST, EQ5D_BEST = -0.594, 1.0
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,57 @@ COLUMNS: tuple[Column, ...] = (
         maximum=100,
     ),
     Column("ethnicity", "category", "Ethnicity (optional)", required=False, nullable=True),
+    *(
+        Column(
+            f"eq5d_{visit}",
+            "number",
+            f"EQ-5D-3L index (UK TTO value set) at {when}",
+            required=False,
+            nullable=True,
+            minimum=EQ5D_WORST,
+            maximum=EQ5D_BEST,
+        )
+        for visit, when in (("0", "baseline"), ("4m", "4 months"), ("18m", "18 months"))
+    ),
+    Column(
+        "peer_support_hours",
+        "number",
+        "Hours of peer support sessions held (0 in the control arm)",
+        required=False,
+        nullable=True,
+        minimum=0,
+        maximum=1000,
+    ),
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+
+# Resource use, one column per resource of the protocol's health economics counted from records or
+# episodes, and per period: the year before randomisation (_0) and the year after it (_1y).
+RESOURCE_PREFIX = "use_"
+RESOURCE_COLUMN = re.compile(r"^use_([a-z][a-z0-9_]*)_(0|1y)$")
+PERIODS = {"0": "in the year before randomisation", "1y": "in the year after randomisation"}
+
+
+def resource_use_column(resource: str, period: str) -> str:
+    return f"{RESOURCE_PREFIX}{resource}_{period}"
+
+
+def column(name: str) -> Column | None:
+    """The contract's column of that name: a fixed one, or a resource-use column."""
+    if name in COLUMN_BY_NAME:
+        return COLUMN_BY_NAME[name]
+    match = RESOURCE_COLUMN.match(name)
+    if match is None:
+        return None
+    resource, period = match.groups()
+    return Column(
+        name,
+        "number",
+        f"Units of {resource.replace('_', ' ')} {PERIODS[period]}",
+        required=False,
+        nullable=True,
+        minimum=0,
+        maximum=10_000,
+    )

@@ -191,7 +191,8 @@ class Analysis(Strict):
 class UnitCost(Strict):
     """The price of one unit of a resource, and where the number of units comes from."""
 
-    code: Code
+    # The dataset's use_CODE_1y column must fit a Stata variable name (32 characters).
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=25)]
     name: Text
     unit: Literal["day", "contact", "attendance", "hour", "participant"]
     cost: float = Field(ge=0)

@@ -25,6 +25,10 @@ FIGURE_CAPTIONS = {
     "risk, with 95% confidence bands.",
     "forest": "Odds ratios of readmission within one year by prespecified subgroup (95% CI), from "
     "models with the subgroup-by-arm interaction, adjusted as the primary analysis.",
+    "ce_plane": "Cost-effectiveness plane: incremental cost and QALYs of each two-stage bootstrap replicate, "
+    "the point estimate, and lines of constant willingness to pay per QALY.",
+    "ceac": "Cost-effectiveness acceptability curve: the share of bootstrap replicates in which the compared "
+    "arm has the higher net monetary benefit, by willingness to pay per QALY.",
 }
 
 
