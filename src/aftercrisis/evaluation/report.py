@@ -67,10 +67,11 @@ def evaluate(
     check(tables, sorted(definition.settings - {cohorts.REACCEPTANCE}))
     usable = {name: table for name, table in tables.items() if table is not None}
     step("deriving the cohort")
-    cohort = cohorts.derive(usable, definition).execute()
+    derived = cohorts.derive(usable, definition).cache()  # materialised once, in the engine
+    cohort = derived.execute()
     if cohort.empty:
         raise ValueError("no discharge from a crisis team falls in the period: nothing to evaluate")
-    teams = cohorts.by_team(cohorts.derive(usable, definition)).execute()
+    teams = cohorts.by_team(derived).execute()
     step("teams and months")
     funnel = statistics.funnel(cohort)
     months = statistics.p_chart(cohort)
