@@ -18,8 +18,6 @@ import http.client
 import json
 import os
 import re
-import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -28,37 +26,13 @@ import urllib.parse
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server import ROOT, Server, free_port, gunicorn_command, query
+
 PASSWORD = "a-long-test-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def fresh_database(directory: Path, server_url: str = "") -> Iterator[str]:
-    """A new, empty database: a SQLite file in `directory`, or a new PostgreSQL database on the server
-    that `server_url` (a postgres:// URL) names, dropped afterwards."""
-    if not server_url.startswith("postgres"):
-        yield f"sqlite:///{directory / 'served.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"aftercrisis_served_{uuid.uuid4().hex[:10]}"
-    base, _, _ = server_url.rpartition("/")
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(database_url: str, directory: Path, *, production: bool = False) -> dict[str, str]:
@@ -160,31 +134,12 @@ def _world(per_site: int, managers: int) -> None:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[int]:
-    """gunicorn serving the application on a free loopback port; yields the port."""
+    """gunicorn serving the application on a free loopback port, logging to gunicorn.log beside the
+    outbox; yields the port."""
     port = free_port()
-    log = open(Path(env["SERVED_OUTBOX"]).parent / "gunicorn.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "aftercrisis.config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-         "--backlog", "2048", "--timeout", "120", "--graceful-timeout", "20"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn stopped: see {log.name}")
-            with contextlib.suppress(OSError):
-                Browser(port, production=False).get("/account/login/")
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within 60 s: see {log.name}")
-            time.sleep(0.2)
+    log = Path(env["SERVED_OUTBOX"]).parent / "gunicorn.log"
+    with Server(gunicorn_command(sys.executable, port, workers, threads), env, port, log):
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @dataclass
@@ -260,18 +215,9 @@ class Browser:
 
 
 def sign_in_all(port: int, accounts: Sequence[dict[str, str]], *, production: bool) -> list[Browser]:
-    browsers: list[Browser | None] = [None] * len(accounts)
-
-    def one(i: int) -> None:
-        browsers[i] = Browser(port, production).sign_in(accounts[i])
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(accounts))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(browsers), "a sign-in failed"
-    return browsers  # type: ignore[return-value]
+    """A browser per account, signed in eight at a time (people arrive over the morning, not at once)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda account: Browser(port, production).sign_in(account), accounts))
 
 
 def randomise_at_once(
@@ -363,7 +309,7 @@ class Day:
 
 
 def examine(database_url: str, outbox: Path) -> Day:
-    allocations = _query(
+    allocations = query(
         database_url,
         "SELECT p.trial_id, s.code, sl.position, sl.block, sl.block_size, a.arm, sl.arm "
         "FROM randomisation_allocation a JOIN participants_participant p ON p.id = a.participant_id "
@@ -371,7 +317,7 @@ def examine(database_url: str, outbox: Path) -> Day:
     )
     assignments = Counter(
         row[0]
-        for row in _query(
+        for row in query(
             database_url,
             "SELECT p.trial_id FROM intervention_caseloadassignment c "
             "JOIN participants_participant p ON p.id = c.participant_id",
@@ -392,16 +338,6 @@ def examine(database_url: str, outbox: Path) -> Day:
     for path in sorted((outbox / "text").glob("letter-*.json")) if (outbox / "text").exists() else []:
         notices[json.loads(path.read_text(encoding="utf-8"))["reference"]]["letter"] += 1
     return Day(allocations, assignments, dict(notices))
-
-
-def _query(url: str, sql: str) -> list[tuple]:
-    if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
-            return conn.execute(sql).fetchall()
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql).fetchall()
 
 
 if __name__ == "__main__" and sys.argv[1] == "world":

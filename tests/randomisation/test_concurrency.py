@@ -10,7 +10,6 @@ notifications, and no request may fail.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 
 import pytest
@@ -18,12 +17,12 @@ from tests.randomisation.served import (
     build_world,
     double_clicks,
     examine,
-    fresh_database,
     gunicorn,
     randomise_at_once,
     server_env,
     sign_in_all,
 )
+from tests.server import fresh_database
 
 PER_SITE = 36  # six strata: 216 participants
 DOUBLES = 24  # posted twice at once: 240 requests in all
@@ -33,7 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.db_server]
 
 
 def test_simultaneous_requests_leave_no_duplicates_no_gaps_and_one_set_of_everything(tmp_path):
-    with fresh_database(tmp_path, os.environ.get("DATABASE_URL", "")) as database_url:
+    with fresh_database(tmp_path) as database_url:
         env = server_env(database_url, tmp_path)
         world = build_world(env, per_site=PER_SITE, managers=BROWSERS)
         work = double_clicks(world.trial_ids, DOUBLES)
