@@ -161,23 +161,23 @@ def test_killed_mid_randomisation_and_mid_import_the_server_leaves_nothing_half_
         today = dt.datetime.now(ZoneInfo("Europe/London")).date()
         importing = f"{server.url}/outcomes/episodes/import/"
         started = time.monotonic()
-        body, content_type = multipart("first.csv", episodes_csv(trial_ids, 1500, today))
+        body, content_type = multipart("first.csv", episodes_csv(trial_ids, 1000, today))
         assert post(importing, browsers[0], body, content_type) == 302
         took = time.monotonic() - started
-        assert query(url, "SELECT COUNT(*) FROM outcomes_acutecareepisode") == [(1500,)]
+        assert query(url, "SELECT COUNT(*) FROM outcomes_acutecareepisode") == [(1000,)]
 
-        body, content_type = multipart("second.csv", episodes_csv(trial_ids, 7500, today))
+        body, content_type = multipart("second.csv", episodes_csv(trial_ids, 9000, today))
         answer: list[int] = []
         second = threading.Thread(
             target=lambda: answer.append(post(importing, browsers[1], body, content_type))
         )
         second.start()
-        time.sleep(max(took * 1.5, 0.5))  # well into the second import, five times as long as the first
+        time.sleep(max(took * 2, 0.5))  # well into the second import, nine times as large as the first
         server.kill()
         second.join()
         assert answer == [0], "the kill came after the import had been answered"
         server.start()  # the database opens again after the kill
-        assert query(url, "SELECT COUNT(*) FROM outcomes_acutecareepisode") == [(1500,)]
+        assert query(url, "SELECT COUNT(*) FROM outcomes_acutecareepisode") == [(1000,)]
         assert query(
             url, "SELECT COUNT(*) FROM outcomes_acutecareepisode WHERE source_reference LIKE 'second.csv%'"
         ) == [(0,)]
