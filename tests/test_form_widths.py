@@ -41,6 +41,10 @@ FILLS: dict[str, str | None] = {
     "recruitment.ReferralForm": "participants.Identity",
     "recruitment.WithdrawalForm": "participants.Withdrawal",
     "reporting.LockForm": "lock.DatabaseLockEvent",
+    "reporting.UnlockRequestForm": "lock.UnlockRequest",
+    "reporting.UnlockDecisionForm": None,
+    "queries.QueryForm": "queries.QueryMessage",
+    "queries.RespondForm": "queries.QueryMessage",
     "workbook.SectionForm": "workbook.WorkbookEntry",
 }
 # A form field kept in a column of another name; None: not kept as typed.
@@ -48,6 +52,7 @@ COLUMN: dict[str, str | None] = {
     "randomisation.UnblindingDecisionForm.note": "decision_note",
     "intervention.SessionForm.risk_concern": None,  # the escalation's concern, a text column
     "recruitment.ReferralForm.nhs_number": None,  # spaces allowed; cleaned to the 10 digits kept
+    "queries.QueryForm.trial_id": None,  # names the participant the query is raised on
 }
 
 

@@ -26,6 +26,7 @@ TRIAL_APPS = {
     "workbook",
     "followup",
     "outcomes",
+    "queries",
 }
 
 

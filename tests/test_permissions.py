@@ -96,6 +96,12 @@ MATRIX = {
     "reporting:index":           row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:export":          row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:lock":            row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reporting:unlock_request":  row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED),
+    "reporting:unlock_decision": row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED),
+    "queries:list":              row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "queries:detail":            row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "queries:new":               row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "queries:run":               row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reporting:trial_report":    row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:snapshot":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:analysis_dataset": row(LOGIN,    OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -151,6 +157,19 @@ def _blinded_snapshot(staff):
     )  # fmt: skip
 
 
+def _query(participant, staff):
+    """A data query on the participant, raised by hand through the service."""
+    from aftercrisis.accounts.selectors import actor_for
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.queries.services import raise_query
+
+    manager = staff[Role.TRIAL_MANAGER]
+    return raise_query(
+        actor_for(manager, Role.TRIAL_MANAGER), protocol(), participant,
+        field="baseline.age_at_entry", text="Please check the age at entry", by=manager,
+    )  # fmt: skip
+
+
 def _outcome(response) -> str:
     if response.status_code == 200:
         return OK
@@ -190,6 +209,8 @@ def url_of(name: str, sample, staff) -> str:
     worker's caseload) and records made for it; `staff` maps each role to a member of staff."""
     kwargs = {"trial_id": sample.trial_id} if "<str:trial_id>" in _routes()[name] else {}
     kwargs.update(_followup_kwargs(name, _routes()[name], sample, staff))
+    if name == "queries:detail":
+        kwargs["pk"] = _query(sample, staff).pk
     if name == "reporting:snapshot":
         kwargs.update(pk=_blinded_snapshot(staff).pk, kind="html")
     kwargs.update(

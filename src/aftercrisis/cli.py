@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "aftercrisis.config.cli",
     "aftercrisis.demo.cli",
     "aftercrisis.followup.cli",
+    "aftercrisis.queries.cli",
     "aftercrisis.analysis.cli",
     "aftercrisis.randomisation.cli",
     "aftercrisis.evaluation.cli",

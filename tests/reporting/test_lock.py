@@ -39,8 +39,10 @@ def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded
     client.force_login(staff[Role.TRIAL_MANAGER])
     refused = client.post("/reports/lock/", {"reason": " "})
     assert refused.status_code == 200 and b"Enter reason" in refused.content
+    unconfirmed = client.post("/reports/lock/", {"reason": "all queries resolved"})
+    assert b"Confirm that you have reviewed the checklist" in unconfirmed.content
     assert not is_locked()
-    client.post("/reports/lock/", {"reason": "all queries resolved"})
+    client.post("/reports/lock/", {"reason": "all queries resolved", "reviewed": "on"})
     assert is_locked()
     event = DatabaseLockEvent.objects.get()
     assert (event.action, event.by, event.reason) == (
@@ -60,7 +62,10 @@ def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded
     assert "Allocation" not in page and "intervention" not in page
 
     client.force_login(staff[Role.TRIAL_MANAGER])
-    client.post("/reports/lock/", {"reason": "query from the data monitoring committee"})
+    client.post("/reports/lock/unlock/", {"reason": "query from the data monitoring committee"})
+    assert is_locked()  # until the chief investigator agrees
+    client.force_login(staff[Role.CHIEF_INVESTIGATOR])
+    client.post("/reports/lock/unlock/decision/", {"decision": "agree"})
     assert not is_locked()
 
 
@@ -111,3 +116,78 @@ def test_a_button_refused_while_locked_goes_back_to_its_page_with_the_reason(
     assert elsewhere.status_code == 409 and b"locked for analysis" in elsewhere.content
     participant.refresh_from_db()
     assert participant.status == Status.CONSENTED
+
+
+def test_the_checklist_counts_what_is_left_and_links_to_where_it_is_done(
+    client, staff, make_participant, allocation_lists, core_protocol, actor_of
+):
+    from aftercrisis.participants.models import Status
+    from aftercrisis.queries.services import raise_query
+
+    participant = make_participant("CAM", Status.RANDOMISED)
+    raise_query(
+        actor_of(Role.TRIAL_MANAGER), core_protocol, participant, field="baseline.sex", text="Check",
+        by=staff[Role.TRIAL_MANAGER],
+    )  # fmt: skip
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    page = client.get("/reports/lock/").content.decode()
+    assert "Data queries open or answered" in page and 'href="/queries/"' in page
+    for what, href in [
+        ("Serious adverse events not yet signed off", "/outcomes/safety/"),
+        ("Overlapping acute-care episodes not reconciled", "/outcomes/episodes/reconcile/"),
+        ("Participants whose primary outcome is not known", "/participants/"),
+        ("Follow-up visits still in their window", "/reports/"),
+    ]:
+        assert what in page and f'href="{href}"' in page
+    assert "I have reviewed the checklist" in page
+
+
+def test_an_unlock_needs_the_trial_manager_and_the_chief_investigator(staff, actor_of):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from aftercrisis.lock.models import UnlockRequest
+    from aftercrisis.lock.services import decide_unlock, lock_database, request_unlock, unlock_state
+
+    manager, chief = staff[Role.TRIAL_MANAGER], staff[Role.CHIEF_INVESTIGATOR]
+    tm, ci = actor_of(Role.TRIAL_MANAGER), actor_of(Role.CHIEF_INVESTIGATOR)
+    lock_database(tm, by=manager, reason="final analysis", reviewed=True)
+    with pytest.raises(PermissionDenied):
+        lock_database(ci, by=chief, reason="x", reviewed=True)
+    with pytest.raises(PermissionDenied):
+        request_unlock(actor_of(Role.STATISTICIAN), by=staff[Role.STATISTICIAN], reason="x")
+    with pytest.raises(ValidationError, match="Give a reason"):
+        request_unlock(ci, by=chief, reason=" ")
+    request_unlock(ci, by=chief, reason="a late death certificate")
+    assert unlock_state(ci, chief).may_decide is False and unlock_state(tm, manager).may_decide is True
+    with pytest.raises(ValidationError, match="already been requested"):
+        request_unlock(tm, by=manager, reason="again")
+    with pytest.raises(ValidationError, match="needs two people"):
+        decide_unlock(ci, by=chief, agree=True)
+    assert is_locked()
+    decide_unlock(tm, by=manager, agree=False)
+    assert is_locked()
+    request_unlock(tm, by=manager, reason="a late death certificate")
+    decide_unlock(ci, by=chief, agree=True)
+    assert not is_locked()
+    event = DatabaseLockEvent.objects.first()
+    assert event.action == LockAction.UNLOCKED and event.by == chief
+    assert event.reason == (
+        f"a late death certificate (asked by {manager.display_name}, agreed by {chief.display_name})"
+    )
+    audit = [(h.history_user, h.agreed) for h in UnlockRequest.history.order_by("history_id")]
+    assert audit == [(chief, None), (manager, False), (manager, None), (chief, True)]
+
+
+def test_the_chief_investigator_agrees_on_the_safety_page(client, staff, actor_of):
+    from aftercrisis.lock.services import lock_database, request_unlock
+
+    lock_database(
+        actor_of(Role.TRIAL_MANAGER), by=staff[Role.TRIAL_MANAGER], reason="analysis", reviewed=True
+    )
+    client.force_login(staff[Role.CHIEF_INVESTIGATOR])
+    assert "Ask to unlock the database" in client.get("/outcomes/safety/").content.decode()
+    request_unlock(actor_of(Role.TRIAL_MANAGER), by=staff[Role.TRIAL_MANAGER], reason="late correction")
+    page = client.get("/outcomes/safety/").content.decode()
+    assert "late correction" in page and "Agree: unlock the database" in page
+    back = client.post("/reports/lock/unlock/decision/", {"decision": "agree"})
+    assert back["Location"] == "/outcomes/safety/" and not is_locked()

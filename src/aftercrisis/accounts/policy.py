@@ -45,6 +45,14 @@ class Capability(enum.Enum):
     EXPORT_ALLOCATION_LIST = "export the concealed allocation lists"
     REQUEST_UNBLINDING = "request emergency unblinding"
     APPROVE_UNBLINDING = "decide emergency unblinding requests"
+    VIEW_QUERIES = "see data queries at own sites"
+    MANAGE_QUERIES = "raise, run, resolve and close data queries"
+    ANSWER_QUERIES = "answer data queries at own sites"
+    AGREE_UNLOCK = "request or agree to unlocking the trial database (two people)"
+    ACKNOWLEDGE_RISK = "see and acknowledge peer support workers' open risk concerns"
+    MANAGE_STAFF = "add, disable and re-enable staff, assign their roles, edit sites' duty contacts"
+    SEARCH_AUDIT = "search the audit trail across participants"
+    FULL_EXPORT = "download every form's data"
 
 
 C = Capability
@@ -73,6 +81,13 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             C.RECORD_EPISODES,
             C.REPORT_SAFETY,
             C.VIEW_SAFETY,
+            C.VIEW_QUERIES,
+            C.MANAGE_QUERIES,
+            C.AGREE_UNLOCK,
+            C.ACKNOWLEDGE_RISK,
+            C.MANAGE_STAFF,
+            C.SEARCH_AUDIT,
+            C.FULL_EXPORT,
         }
     ),
     Role.RESEARCHER: frozenset(
@@ -88,6 +103,8 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             C.ENTER_QUESTIONNAIRES,
             C.REPORT_SAFETY,
             C.VIEW_SAFETY,
+            C.VIEW_QUERIES,
+            C.ANSWER_QUERIES,
         }
     ),
     # A peer support worker sees only their own caseload, which is the intervention arm.
@@ -95,12 +112,12 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {C.VIEW_CASELOAD, C.VIEW_IDENTITY, C.RECORD_SESSIONS, C.VIEW_WORKBOOK, C.ISSUE_WORKBOOK_LINK}
     ),
     # Blinded until database lock: pooled reports and the export without the arm.
-    Role.STATISTICIAN: frozenset({C.VIEW_REPORTS, C.RESEARCH_EXPORT, C.PRODUCE_REPORT}),
+    Role.STATISTICIAN: frozenset({C.VIEW_REPORTS, C.RESEARCH_EXPORT, C.PRODUCE_REPORT, C.FULL_EXPORT}),
     # Unblinded by the nature of the job: generates, checks and exports the concealed lists, and nothing else.
     Role.RANDOMISATION_STATISTICIAN: frozenset({C.EXPORT_ALLOCATION_LIST}),
     Role.REFERRER: frozenset({C.REFER, C.VIEW_IDENTITY, C.REQUEST_UNBLINDING}),
-    # Masked: reviews and signs off SAEs from the pooled listing.
-    Role.CHIEF_INVESTIGATOR: frozenset({C.VIEW_SAFETY, C.REVIEW_SAE}),
+    # Masked: reviews and signs off SAEs from the pooled listing, and is the second person to an unlock.
+    Role.CHIEF_INVESTIGATOR: frozenset({C.VIEW_SAFETY, C.REVIEW_SAE, C.AGREE_UNLOCK}),
 }
 
 

@@ -23,6 +23,7 @@ MENU = [
     (Capability.REQUEST_UNBLINDING, "randomisation:my_unblinding", "Unblinding requests"),
     (Capability.VIEW_WORKLIST, "followup:worklist", "Worklist"),
     (Capability.VIEW_SAFETY, "outcomes:safety", "Safety"),
+    (Capability.VIEW_QUERIES, "queries:list", "Data queries"),
     (Capability.VIEW_CASELOAD, "intervention:caseload", "Caseload"),
     (Capability.VIEW_PARTICIPANTS, "participants:list", "Participants"),
     (Capability.VIEW_FIDELITY, "peer_support:fidelity", "Peer support"),

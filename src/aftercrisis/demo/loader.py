@@ -342,3 +342,7 @@ EXTENSIONS.append(_followup.extend)
 from aftercrisis.demo import recruitment as _recruitment  # noqa: E402
 
 EXTENSIONS.append(_recruitment.extend)
+
+from aftercrisis.demo import queries as _queries  # noqa: E402  (after the data it checks)
+
+EXTENSIONS.append(_queries.extend)

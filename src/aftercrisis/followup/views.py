@@ -31,13 +31,19 @@ from aftercrisis.participants.links import (
 )
 from aftercrisis.participants.models import LinkPurpose, Participant
 from aftercrisis.participants.selectors import participant_for
+from aftercrisis.queries.checks import FIELD_LABELS
+from aftercrisis.queries.selectors import queries_to_answer
 from aftercrisis.randomisation.selectors import refuse_unblinded_assessor
+
+QUERIES_SHOWN = 10  # the oldest; the rest are on the data queries page
 
 
 @requires(Capability.VIEW_WORKLIST)
 def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    entries = worklist_for(acting(request), protocol(), today)
+    actor = acting(request)
+    entries = worklist_for(actor, protocol(), today)
+    queries = queries_to_answer(actor)
     counts = {
         state: sum(1 for e in entries if e.state is state)
         for state in WindowState
@@ -46,7 +52,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "followup/worklist.jinja",
-        {"page": page_of(request, entries), "counts": counts, "today": today},
+        {
+            "page": page_of(request, entries),
+            "counts": counts,
+            "today": today,
+            "queries": list(queries[:QUERIES_SHOWN]),
+            "queries_count": queries.count(),
+            "fields": FIELD_LABELS,
+        },
     )
 
 

@@ -19,7 +19,7 @@ from aftercrisis.analysis.consort import ArmFlow, Disposition
 from aftercrisis.analysis.schema import COLUMNS as DATASET_COLUMNS
 from aftercrisis.followup.models import QuestionnaireResponse
 from aftercrisis.intervention.models import SessionOutcome
-from aftercrisis.outcomes.derivation import Rules, derive_all
+from aftercrisis.outcomes.derivation import History, Rules, derive_all
 from aftercrisis.outcomes.selectors import histories
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
 from aftercrisis.protocol import Protocol
@@ -42,6 +42,15 @@ def rules_for(protocol: Protocol) -> Rules:
     )
 
 
+def reviewed_to(today: dt.date, protocol: Protocol, recorded: list[History]) -> list[History]:
+    """Records are reviewed up to today for anyone whose year is not yet over."""
+    horizon = dt.timedelta(days=protocol.outcomes.primary.horizon_days)
+    return [
+        h if h.randomised_on + horizon <= today else dataclasses.replace(h, review_end=today)
+        for h in recorded
+    ]
+
+
 def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
     """Every randomised participant, in trial ID order, with the dataset's columns."""
     people = list(
@@ -55,12 +64,9 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
         .order_by("trial_id")
     )
     arms = analysis_arms(p.pk for p in people)
-    horizon = dt.timedelta(days=protocol.outcomes.primary.horizon_days)
-    recorded = [
-        # Records are reviewed up to today for anyone whose year is not yet over.
-        h if h.randomised_on + horizon <= today else dataclasses.replace(h, review_end=today)
-        for h in histories(Participant.objects.filter(pk__in=[p.pk for p in people]))
-    ]
+    recorded = reviewed_to(
+        today, protocol, histories(Participant.objects.filter(pk__in=[p.pk for p in people]))
+    )
     outcomes = {o.participant: o.as_row() for o in derive_all(recorded, rules_for(protocol))}
     scores: dict[tuple[int, str], float | None] = {}
     wanted = Q()

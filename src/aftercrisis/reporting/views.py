@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
@@ -16,10 +16,17 @@ from aftercrisis.charts import bar_chart_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.lock.models import DatabaseLockEvent
-from aftercrisis.lock.services import is_locked, set_lock
+from aftercrisis.lock.services import (
+    decide_unlock,
+    is_locked,
+    lock_database,
+    request_unlock,
+    unlock_state,
+)
 from aftercrisis.pagination import page_of
 from aftercrisis.randomisation.selectors import sees_every_arm
-from aftercrisis.reporting.forms import LockForm
+from aftercrisis.reporting.checklist import lock_checklist
+from aftercrisis.reporting.forms import LockForm, UnlockDecisionForm, UnlockRequestForm
 from aftercrisis.reporting.reports import produce_report, snapshots_for
 from aftercrisis.reporting.selectors import follow_up_completeness, randomisations_by_month, research_export
 
@@ -51,23 +58,67 @@ def index(request: HttpRequest) -> HttpResponse:
 @requires(Capability.LOCK_DATABASE)
 @require_http_methods(["GET", "POST"])
 def database_lock(request: HttpRequest) -> HttpResponse:
+    """Open: the pre-lock checklist and the lock. Locked: the unlock, which takes two people."""
+    actor = acting(request)
     locked = is_locked()
     form = LockForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            set_lock(
-                acting(request), lock=not locked, by=staff_user(request), reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, "The database is now " + ("unlocked." if locked else "locked."))
-            return redirect("reporting:lock")
+    if request.method == "POST":
+        if locked:
+            raise ValidationError("The database is already locked: an unlock is requested below")
+        if form.is_valid():
+            try:
+                lock_database(
+                    actor,
+                    by=staff_user(request),
+                    reason=form.cleaned_data["reason"],
+                    reviewed=form.cleaned_data["reviewed"],
+                )
+            except ValidationError as exc:
+                show_refusal(form, exc)
+            else:
+                messages.success(request, "The database is now locked.")
+                return redirect("reporting:lock")
     return render(
         request,
         "reporting/lock.jinja",
-        {"locked": locked, "form": form, "events": DatabaseLockEvent.objects.select_related("by")[:50]},
+        {
+            "locked": locked,
+            "form": form,
+            "checklist": [] if locked else lock_checklist(actor, protocol(), timezone.localdate()),
+            "unlock": unlock_state(actor, staff_user(request)),
+            "events": DatabaseLockEvent.objects.select_related("by")[:50],
+        },
     )
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    return redirect("reporting:lock" if actor.can(Capability.LOCK_DATABASE) else actor.home)
+
+
+@requires(Capability.AGREE_UNLOCK)
+@require_POST
+def unlock_request(request: HttpRequest) -> HttpResponse:
+    form = UnlockRequestForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form.errors["reason"])
+    request_unlock(acting(request), by=staff_user(request), reason=form.cleaned_data["reason"])
+    messages.success(
+        request, "Unlock requested: it needs the agreement of the other person before it happens."
+    )
+    return _back(request)
+
+
+@requires(Capability.AGREE_UNLOCK)
+@require_POST
+def unlock_decision(request: HttpRequest) -> HttpResponse:
+    form = UnlockDecisionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form.errors["decision"])
+    agree = form.cleaned_data["decision"] == "agree"
+    decide_unlock(acting(request), by=staff_user(request), agree=agree)
+    messages.success(request, "The database is now unlocked." if agree else "The unlock was declined.")
+    return _back(request)
 
 
 @requires(Capability.PRODUCE_REPORT)
