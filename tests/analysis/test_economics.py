@@ -116,17 +116,21 @@ def test_incremental_cost_and_qalys_match_ols_written_out(frame, evaluation):
     assert evaluation.qaly.se == pytest.approx(effect_se, rel=1e-9, abs=1e-9)
 
 
-def test_each_batched_replicate_is_the_weighted_ols_of_the_participants_drawn(frame):
+def test_each_batched_replicate_is_the_ols_of_the_participants_drawn(frame):
     data = economics.with_outcomes(frame, ECONOMICS).dropna(subset=["cost_0", "cost_1y", "qaly", "eq5d_0"])
-    sites = data["site"].map({s: i for i, s in enumerate(sorted(data["site"].unique()))}).to_numpy(int)
-    weights = economics.bootstrap_weights(sites, 40, np.random.default_rng(3))
-    x = np.column_stack([data[COMPARED], data["cost_0"], np.ones(len(data))]).astype(float)
+    cost_x, _, sites = economics.models(data, COMPARED)
     y = data["cost_1y"].to_numpy(float)
-    batched = economics.weighted_first_coefficients(x, y, weights)
-    for r in (0, 17, 39):
+    draws = economics.site_draws(sites, 40, np.random.default_rng(3))
+    [batched] = economics.replicate_coefficients([(cost_x, y)], sites, draws)
+    weights = economics.bootstrap_weights(sites, 40, np.random.default_rng(3))
+    site = data["site"].to_numpy()
+    for r in range(40):
         rows = np.repeat(np.arange(len(data)), weights[r].astype(int))
-        fit = sm.OLS(y[rows], x[rows]).fit()
+        dummies = pd.get_dummies(site[rows], drop_first=True).to_numpy(float)
+        x = np.column_stack([cost_x[rows], np.ones(len(rows)), dummies])
+        fit = sm.OLS(y[rows], x).fit()
         assert batched[r] == pytest.approx(float(fit.params[0]), rel=1e-9, abs=1e-9)
+    assert (weights @ np.eye(6)[sites] == 0).any()  # some replicates leave a site out
 
 
 def test_two_stage_weights_draw_whole_sites_then_participants_within_them():
