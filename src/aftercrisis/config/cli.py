@@ -66,7 +66,8 @@ def serve_production(address: str) -> int:
     )
     threads = os.environ.get("AFTERCRISIS_THREADS", "4")
     command = [sys.executable, "-m", "gunicorn", "aftercrisis.config.wsgi:application", "--bind", address,
-               "--workers", workers, "--threads", threads, "--timeout", "120", "--no-control-socket"]  # fmt: skip
+               "--workers", workers, "--threads", threads, "--timeout", "120", "--no-control-socket",
+               "--logger-class", "aftercrisis.config.logs.GunicornLogger"]  # fmt: skip
     os.execv(sys.executable, command)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
+from gunicorn.glogging import Logger
 
 request_log = logging.getLogger("aftercrisis.request")
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
@@ -61,3 +62,12 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+class GunicornLogger(Logger):
+    """gunicorn's own messages (workers starting, stopping, timing out) as JSON lines too."""
+
+    def setup(self, cfg: object) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
