@@ -64,7 +64,7 @@ class RequestLogMiddleware:
         return response
 
 
-class GunicornLogger(Logger):
+class GunicornLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """gunicorn's own messages (workers starting, stopping, timing out) as JSON lines too."""
 
     def setup(self, cfg: object) -> None:
