@@ -40,8 +40,8 @@ class VisitWindow:
         return WindowState.OPEN
 
 
-def follow_up_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitWindow]:
-    """The windows of every visit after randomisation (baseline comes before it)."""
+def visit_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitWindow]:
+    """The windows of every visit, baseline (which closes on the day of randomisation) included."""
     return [
         VisitWindow(
             code=v.code,
@@ -51,8 +51,54 @@ def follow_up_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitW
             closes=randomised_on + dt.timedelta(days=v.day + v.window_after_days),
         )
         for v in protocol.visits
-        if v.day > 0
     ]
+
+
+def follow_up_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitWindow]:
+    """The windows of every visit after randomisation (baseline comes before it)."""
+    after = {v.code for v in protocol.visits if v.day > 0}
+    return [w for w in visit_windows(protocol, randomised_on) if w.code in after]
+
+
+class FormState(enum.Enum):
+    NOT_DUE = "not due"
+    DUE = "due"
+    OVERDUE = "overdue"
+    COMPLETE = "complete"
+    MISSED = "missed"
+    NOT_POSSIBLE = "not possible"
+
+
+def form_state(
+    window: VisitWindow | None,
+    today: dt.date,
+    *,
+    returned: bool,
+    missed: bool,
+    stopped_on: dt.date | None,
+    open_now: bool = False,
+) -> FormState:
+    """The state of one questionnaire of one visit on `today`.
+
+    `window` is None for a visit not yet dated (baseline before randomisation), which is due when
+    `open_now` (after consent); `missed` when the visit was closed without this return; `stopped_on`
+    the date from which no follow-up is possible (death, withdrawal from follow-up).
+    """
+    if returned:
+        return FormState.COMPLETE
+    if missed:
+        return FormState.MISSED
+    if stopped_on is not None and (window is None or stopped_on <= window.closes):
+        return FormState.NOT_POSSIBLE
+    if window is None:
+        return FormState.DUE if open_now else FormState.NOT_DUE
+    match window.state(today):
+        case WindowState.NOT_OPEN:
+            return FormState.NOT_DUE
+        case WindowState.OVERDUE:
+            return FormState.OVERDUE
+        case _:
+            return FormState.DUE
 
 
 def window_of(protocol: Protocol, visit: str, randomised_on: dt.date) -> VisitWindow | None:

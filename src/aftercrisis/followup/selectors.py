@@ -1,17 +1,27 @@
-"""The researcher's worklist: follow-up visits in or past their window, by date only."""
+"""The researcher's worklist (follow-up visits in or past their window, by date only) and one
+participant's schedule of visits and questionnaires."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import CharField, F, QuerySet, Value
 
 from aftercrisis.accounts.policy import Actor
-from aftercrisis.followup.models import VisitRecord
-from aftercrisis.followup.schedule import VisitWindow, WindowState, follow_up_windows
-from aftercrisis.participants.models import Participant, Status
+from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome, VisitRecord
+from aftercrisis.followup.schedule import (
+    FormState,
+    VisitWindow,
+    WindowState,
+    follow_up_windows,
+    form_state,
+    visit_windows,
+)
+from aftercrisis.participants.models import Participant, Status, Withdrawal
 from aftercrisis.participants.selectors import participants_for
+from aftercrisis.participants.withdrawals import STOPS_FOLLOW_UP
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.selectors import unblinded_to
 
@@ -68,3 +78,79 @@ def due_questionnaires(protocol: Protocol, participant: Participant, today: dt.d
                 if (window.code, c) not in done
             ]
     return due
+
+
+@dataclass(frozen=True)
+class ScheduledForm:
+    instrument: str
+    name: str
+    state: FormState
+
+
+@dataclass(frozen=True)
+class ScheduledVisit:
+    code: str
+    name: str
+    window: VisitWindow | None  # None until randomisation dates the visits
+    outcome: str  # how the visit was closed, "" while open
+    forms: list[ScheduledForm]
+
+
+_MISSED = (VisitOutcome.MISSED, VisitOutcome.DECLINED)
+
+
+def schedule_of(
+    protocol: Protocol,
+    participant: Participant,
+    today: dt.date,
+    *,
+    randomised_on: dt.date | None,
+    withdrawals: Iterable[Withdrawal],
+) -> list[ScheduledVisit]:
+    """Every visit of the protocol for this participant, with its window and the state of each form.
+
+    Dates, returns, the death and the withdrawals that end follow-up only: the same for every arm.
+    One query (the death is read with the participant).
+    """
+    windows = {w.code: w for w in visit_windows(protocol, randomised_on)} if randomised_on else {}
+    returns = QuestionnaireResponse.objects.filter(participant=participant).values_list(
+        "visit", "instrument", Value("", output_field=CharField())
+    )
+    records = VisitRecord.objects.filter(participant=participant).values_list(
+        "visit", Value("", output_field=CharField()), "outcome"
+    )
+    returned, outcomes = set(), {}
+    for visit, instrument, outcome in returns.union(records, all=True):
+        if outcome:
+            outcomes[visit] = outcome
+        else:
+            returned.add((visit, instrument))
+    ended = [w.on for w in withdrawals if w.level in STOPS_FOLLOW_UP]
+    if hasattr(participant, "death"):
+        ended.append(participant.death.died_on)
+    stopped_on = min(ended, default=None)
+    names = {i.code: i.name for i in protocol.instruments}
+    schedule = []
+    for visit in protocol.visits:
+        window = windows.get(visit.code)
+        outcome = outcomes.get(visit.code, "")
+        forms = [
+            ScheduledForm(
+                code,
+                names.get(code, code),
+                form_state(
+                    window,
+                    today,
+                    # A visit recorded as completed (on paper, say) completes its forms.
+                    returned=(visit.code, code) in returned or outcome == VisitOutcome.COMPLETED,
+                    missed=outcome in _MISSED,
+                    # A visit recorded as not possible is so from its start, whatever the dates.
+                    stopped_on=dt.date.min if outcome == VisitOutcome.NOT_POSSIBLE else stopped_on,
+                    open_now=visit.day == 0 and participant.status == Status.CONSENTED,
+                ),
+            )
+            for code in visit.instruments
+        ]
+        label = VisitOutcome(outcome).label if outcome else ""
+        schedule.append(ScheduledVisit(visit.code, visit.name, window, label, forms))
+    return schedule

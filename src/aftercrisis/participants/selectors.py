@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from aftercrisis.accounts.policy import Actor, Capability
@@ -29,7 +29,29 @@ def participant_for(actor: Actor, trial_id: str) -> Participant:
         raise Http404("no such participant") from exc
 
 
+def participant_record(actor: Actor, trial_id: str) -> Participant:
+    """One participant for their own page, in one query: with their identity (for roles that may see it),
+    death, date of randomisation, and how many acute-care episodes and serious adverse events are recorded."""
+    rows = (
+        participants_for(actor)
+        .select_related("death", *(["identity"] if actor.can(Capability.VIEW_IDENTITY) else []))
+        .annotate(
+            randomised_on=F("allocation__randomised_on"),
+            episode_count=Count(
+                "acute_episodes", filter=Q(acute_episodes__superseded_by__isnull=True), distinct=True
+            ),
+            sae_count=Count("serious_adverse_events", distinct=True),
+        )
+    )
+    try:
+        return rows.get(trial_id=trial_id)
+    except Participant.DoesNotExist as exc:
+        raise Http404("no such participant") from exc
+
+
 def identity_for(actor: Actor, participant: Participant) -> Identity | None:
     if not actor.can(Capability.VIEW_IDENTITY):
         return None
+    if Participant.identity.is_cached(participant):  # type: ignore[attr-defined]
+        return participant.identity  # read with the participant, in the actor's scope
     return Identity.objects.filter(participant__in=participants_for(actor), participant=participant).first()

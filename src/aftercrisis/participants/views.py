@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
@@ -11,15 +12,22 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.audit import history_of
 from aftercrisis.config.trial import protocol
+from aftercrisis.followup.selectors import schedule_of
 from aftercrisis.forms import show_refusal
+from aftercrisis.intervention.selectors import sessions_of
 from aftercrisis.pagination import page_of
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
-from aftercrisis.participants.selectors import identity_for, participant_for, participants_for
+from aftercrisis.participants.selectors import (
+    identity_for,
+    participant_for,
+    participant_record,
+    participants_for,
+)
 from aftercrisis.participants.services import update_identity, update_research_data
 from aftercrisis.participants.withdrawals import withdrawals_for
-from aftercrisis.randomisation.readiness import why_not_ready
-from aftercrisis.randomisation.selectors import arm_for, sees_every_arm
+from aftercrisis.randomisation.readiness import BASELINE_INCOMPLETE, why_not_ready
+from aftercrisis.randomisation.selectors import allocation_for, sees_every_arm
 from aftercrisis.recruitment.consent import needs_reconsent
 
 
@@ -45,21 +53,34 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_PARTICIPANTS)
 def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
+    """The participant's record as a hub: the schedule of visits, what happened, and each next step."""
     actor = acting(request)
-    participant = participant_for(actor, trial_id)
-    arm = arm_for(actor, participant)
+    trial = protocol()
+    participant = participant_record(actor, trial_id)
+    arm, allocation = allocation_for(actor, participant) or (None, None)
+    withdrawals = list(withdrawals_for(actor, participant))
     return render(
         request,
         "participants/detail.jinja",
         {
             "participant": participant,
             "identity": identity_for(actor, participant),
-            "arm": protocol().arm(arm) if arm else None,
-            "allocation": participant.allocation if arm else None,
+            "arm": trial.arm(arm) if arm else None,
+            "allocation": allocation,
+            "sessions": list(sessions_of(participant)) if arm == trial.intervention.arm else None,
+            "schedule": schedule_of(
+                trial,
+                participant,
+                timezone.localdate(),
+                randomised_on=participant.randomised_on,
+                withdrawals=withdrawals,
+            ),
+            "death": getattr(participant, "death", None),
             "can": {c.name: actor.can(c) for c in Capability},
-            "withdrawals": withdrawals_for(actor, participant),
-            "reconsent": needs_reconsent(participant, protocol()),
-            "not_ready": why_not_ready(participant, protocol())
+            "withdrawals": withdrawals,
+            "reconsent": needs_reconsent(participant, trial),
+            "baseline_incomplete": BASELINE_INCOMPLETE,
+            "not_ready": why_not_ready(participant, trial)
             if actor.can(Capability.RANDOMISE) and participant.status == Status.CONSENTED
             else [],
         },

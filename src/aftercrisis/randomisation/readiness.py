@@ -8,6 +8,7 @@ from aftercrisis.protocol import Protocol
 from aftercrisis.recruitment.consent import missing_required_items
 
 BASELINE = "baseline"
+BASELINE_INCOMPLETE = "the baseline questionnaires are not complete"
 
 
 def why_not_ready(participant: Participant, protocol: Protocol) -> list[str]:
@@ -26,5 +27,5 @@ def why_not_ready(participant: Participant, protocol: Protocol) -> list[str]:
             participant=participant, visit=BASELINE, outcome=VisitOutcome.COMPLETED
         ).exists()
     ):
-        reasons.append("the baseline questionnaires are not complete")
+        reasons.append(BASELINE_INCOMPLETE)
     return reasons

@@ -54,6 +54,15 @@ def arm_for(actor: Actor, participant: Participant) -> str | None:
     return arms_for(actor, [participant.pk]).get(participant.pk)
 
 
+def allocation_for(actor: Actor, participant: Participant) -> tuple[str, Allocation] | None:
+    """The participant's arm and allocation if the actor may know the arm, else None (as for 'not
+    randomised'): in one query, for the participant's page."""
+    allocation = (
+        _visible(actor).filter(participant=participant).select_related("stratum_corrected_to").first()
+    )
+    return (allocation.arm, allocation) if allocation else None
+
+
 def randomised_by_arm(actor: Actor) -> dict[str, int] | None:
     """How many were randomised to each arm in the actor's sites; None unless the actor sees every arm."""
     if not sees_every_arm(actor):
