@@ -1,8 +1,9 @@
-"""Lists that grow with the trial are shown a page at a time, their filters kept from page to page."""
+"""Lists that grow with the trial are shown a page at a time, in the order asked for, their filters kept
+from page to page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -27,4 +28,28 @@ def page_url(request: HttpRequest, number: int) -> str:
     """The same list on another page, with the request's other parameters (its filters) unchanged."""
     query = request.GET.copy()
     query["page"] = str(number)
+    return f"?{query.urlencode()}"
+
+
+def sorted_by(
+    request: HttpRequest, rows: QuerySet[Any], columns: Mapping[str, str], default: str
+) -> tuple[QuerySet[Any], str]:
+    """`rows` in the order the request asks for (`?sort=column`, `?sort=-column` for descending) and that
+    order; a column not among `columns` (name -> field) gives the `default` order. Ties go by primary key,
+    so no row appears on two pages.
+
+    Only the columns a list offers can order it: never an arm, nor anything that follows from one.
+    """
+    asked = request.GET.get("sort", "")
+    if asked.removeprefix("-") not in columns:
+        asked = default
+    descending = "-" if asked.startswith("-") else ""
+    return rows.order_by(descending + columns[asked.removeprefix("-")], descending + "pk"), asked
+
+
+def sort_url(request: HttpRequest, column: str, current: str) -> str:
+    """The same list ordered by `column`: descending if it is already ascending, from the first page."""
+    query = request.GET.copy()
+    query["sort"] = f"-{column}" if current == column else column
+    query.pop("page", None)
     return f"?{query.urlencode()}"

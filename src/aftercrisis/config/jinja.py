@@ -10,9 +10,10 @@ from django.templatetags.static import static
 from django.urls import reverse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
+from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.navigation import navigation
 from aftercrisis.lock.services import lock_notice
-from aftercrisis.pagination import page_url
+from aftercrisis.pagination import page_url, sort_url
 
 
 def _date(value: dt.date | dt.datetime | None, fmt: str = "%-d %b %Y") -> str:
@@ -42,6 +43,8 @@ def environment(**options: Any) -> Environment:
         get_messages=get_messages,
         navigation=navigation,
         page_url=page_url,
+        sort_url=sort_url,
+        capability=Capability,
         lock_notice=lock_notice,
     )
     env.filters.update(date=_date, datetime=lambda v: _date(v, "%-d %b %Y, %H:%M"))

@@ -23,6 +23,7 @@ MENU = [
     (Capability.REQUEST_UNBLINDING, "randomisation:my_unblinding", "Unblinding requests"),
     (Capability.VIEW_WORKLIST, "followup:worklist", "Worklist"),
     (Capability.VIEW_SAFETY, "outcomes:safety", "Safety"),
+    (Capability.RECORD_EPISODES, "outcomes:import", "Import episodes"),
     (Capability.VIEW_QUERIES, "queries:list", "Data queries"),
     (Capability.VIEW_CASELOAD, "intervention:caseload", "Caseload"),
     (Capability.VIEW_PARTICIPANTS, "participants:list", "Participants"),

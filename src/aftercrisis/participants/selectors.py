@@ -6,7 +6,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.participants.models import Identity, Participant
+from aftercrisis.participants.models import Identity, Participant, normalise_nhs_number
 
 
 def participants_for(actor: Actor) -> QuerySet[Participant]:
@@ -19,6 +19,28 @@ def participants_for(actor: Actor) -> QuerySet[Participant]:
     if actor.can(Capability.REFER):
         return participants.filter(referred_by_id=actor.user_id)
     return participants.none()
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+def matching(actor: Actor, rows: QuerySet[Participant], text: str) -> QuerySet[Participant]:
+    """The participants among `rows` that `text` finds: each word in the trial ID, or, for roles that may
+    see identity, in the name; or the whole an NHS number, typed with spaces or without."""
+    text = text.replace("\x00", "")[:SEARCH_MAX_LENGTH].strip()
+    if not text:
+        return rows
+    identity = actor.can(Capability.VIEW_IDENTITY)
+    words = Q()
+    for word in text.split():
+        found = Q(trial_id__icontains=word)
+        if identity:
+            found |= Q(identity__given_name__icontains=word) | Q(identity__family_name__icontains=word)
+        words &= found
+    nhs_number = normalise_nhs_number(text)
+    if identity and nhs_number.isascii() and nhs_number.isdigit():
+        words |= Q(identity__nhs_number=nhs_number)
+    return rows.filter(words)
 
 
 def participant_for(actor: Actor, trial_id: str) -> Participant:

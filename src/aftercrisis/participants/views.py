@@ -15,11 +15,12 @@ from aftercrisis.config.trial import protocol
 from aftercrisis.followup.selectors import schedule_of
 from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.selectors import sessions_of
-from aftercrisis.pagination import page_of
+from aftercrisis.pagination import page_of, sorted_by
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import (
     identity_for,
+    matching,
     participant_for,
     participant_record,
     participants_for,
@@ -31,24 +32,39 @@ from aftercrisis.randomisation.selectors import allocation_for, sees_every_arm
 from aftercrisis.recruitment.consent import needs_reconsent
 
 
+# What the list may be ordered by: nothing that follows from an arm.
+LIST_COLUMNS = {"trial_id": "trial_id", "site": "site__code", "status": "status", "referred": "referred_on"}
+
+
 @requires(Capability.VIEW_PARTICIPANTS)
 def participant_list(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
-    rows = participants_for(actor).order_by("trial_id")
     sites = list(sites_for(actor))
     site = request.GET.get("site", "")
     status = request.GET.get("status", "")
+    text = request.GET.get("q", "")
+    rows = matching(actor, participants_for(actor), text)
     # Only a listed value filters: anything else (a NUL byte, say) never reaches the database.
     if site in {s.code for s in sites}:
         rows = rows.filter(site__code=site)
     if status in Status.values:
         rows = rows.filter(status=status)
-    page = page_of(request, rows)
+    rows, sort = sorted_by(request, rows, LIST_COLUMNS, default="trial_id")
     return render(
         request,
         "participants/list.jinja",
-        {"page": page, "sites": sites, "statuses": Status.choices, "site": site, "status": status},
+        {
+            "page": page_of(request, rows),
+            "sites": sites,
+            "statuses": Status.choices,
+            "site": site,
+            "status": status,
+            "q": text,
+            "sort": sort,
+            "identity": actor.can(Capability.VIEW_IDENTITY),
+        },
     )
+
 
 
 @requires(Capability.VIEW_PARTICIPANTS)
