@@ -77,7 +77,8 @@ def test_screening_log_counts_anonymous_failures(client, staff, sites):
     client.post(url, {**form, "count": 4})
     assert AnonymousScreenFailure.objects.get().count == 4
     page = client.get(url).content.decode()
-    assert "no time" in page and "Randomised to" not in page  # pooled for the masked researcher
+    assert "Does not have the time</td>" in page and ">no time<" not in page  # the reason in words
+    assert "Randomised to" not in page  # pooled for the masked researcher
 
 
 def test_screening_log_count_overflow_is_refused_and_a_large_count_needs_confirming(client, staff, sites):
@@ -110,3 +111,34 @@ def test_screening_log_count_range_holds_in_the_database(staff, sites):
             recorded_by=staff[Role.RESEARCHER],
         )
     assert not AnonymousScreenFailure.objects.exists()
+
+
+def test_the_screening_log_gives_reasons_in_words_and_sorts_by_its_columns(
+    client, staff, make_participant, actor_of, core_protocol
+):
+    import datetime as dt
+
+    from aftercrisis.demo.recruitment import eligible_answers
+    from aftercrisis.recruitment.services import record_screening
+
+    young, older = make_participant("CAM"), make_participant("CAM")
+    for person, day, criterion in [(young, 3, "adult"), (older, 4, "risk_to_others")]:
+        answers = eligible_answers(core_protocol) | {criterion: criterion != "adult"}
+        record_screening(
+            actor_of(Role.RESEARCHER),
+            person,
+            core_protocol,
+            answers=answers,
+            on=dt.date(2026, 1, 5 + day),
+            by=staff[Role.RESEARCHER],
+        )
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("recruitment:screening_log")
+    page = client.get(url).content.decode()
+    assert "does not meet: Aged 18 or over" in page
+    assert "Judged by the clinical team to pose a high risk to others" in page
+    assert page.index(older.trial_id) < page.index(young.trial_id)  # newest first
+    page = client.get(url, {"sort": "screened"}).content.decode()
+    assert page.index(young.trial_id) < page.index(older.trial_id)
+    for hostile in ["outcome__arm", "participant__allocation__arm", "\x00", "-" * 300]:
+        assert client.get(url, {"sort": hostile}).status_code == 200

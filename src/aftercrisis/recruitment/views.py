@@ -4,14 +4,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
 from aftercrisis.accounts.selectors import sites_for
+from aftercrisis.charts import accrual_svg, completeness_svg, flow_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
-from aftercrisis.pagination import page_of
+from aftercrisis.intervention.selectors import open_risk_concerns
+from aftercrisis.pagination import page_of, sorted_by
 from aftercrisis.participants.selectors import participant_for, participants_for
 from aftercrisis.participants.services import register_participant
 from aftercrisis.participants.withdrawals import levels_for
@@ -25,7 +28,13 @@ from aftercrisis.recruitment.forms import (
     WithdrawalForm,
 )
 from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason
-from aftercrisis.recruitment.selectors import consort_counts, recruitment_by_site, screening_log_rows
+from aftercrisis.recruitment.selectors import (
+    consort_counts,
+    follow_up_completeness,
+    randomisation_dates_by_site,
+    recruitment_by_site,
+    screening_log_rows,
+)
 from aftercrisis.recruitment.services import (
     record_anonymous_screen_failures,
     record_consent,
@@ -38,6 +47,7 @@ from aftercrisis.recruitment.services import (
 def by_site(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     trial = protocol()
+    today = timezone.localdate()
     rows = recruitment_by_site(actor, trial.arm_codes)
     total = {
         "referred": sum(r.referred for r in rows),
@@ -46,10 +56,46 @@ def by_site(request: HttpRequest) -> HttpResponse:
         "withdrawn": sum(r.withdrawn for r in rows),
         "by_arm": {c: sum(r.by_arm.get(c, 0) for r in rows) for c in trial.arm_codes},
     }
+    planned_days = (trial.trial.recruitment_end - trial.trial.recruitment_start).days
+    names = {r.code: r.name for r in rows}
+    accrual = [
+        accrual_svg(
+            dates,
+            target=trial.site_target(code),
+            planned_days=planned_days,
+            today=today,
+            title=names.get(code, code),
+            key=f"accrual-{code.lower()}",
+        )
+        for code, dates in randomisation_dates_by_site(actor).items()
+    ]
+    flow = consort_counts(actor)
+    arms = [(trial.arm(code).name, n) for code, n in (flow.randomised_by_arm or {}).items()]
     return render(
         request,
         "recruitment/by_site.jinja",
-        {"rows": rows, "total": total, "arms": trial.arms if rows and rows[0].by_arm else [], "trial": trial},
+        {
+            "rows": rows,
+            "total": total,
+            "arms": trial.arms if rows and rows[0].by_arm else [],
+            "trial": trial,
+            "accrual": accrual,
+            "flow": flow_svg(
+                [
+                    ("Screened", flow.screened),
+                    ("Eligible", flow.eligible),
+                    ("Consented", flow.consented),
+                    ("Randomised", flow.randomised),
+                ],
+                arms,
+                title="Participant flow",
+                key="flow",
+            ),
+            "completeness": completeness_svg(
+                follow_up_completeness(actor, trial, today), title="Follow-up completed", key="completeness"
+            ),
+            "open_risk_concerns": open_risk_concerns(actor).count(),
+        },
     )
 
 
@@ -88,8 +134,29 @@ def referrals(request: HttpRequest) -> HttpResponse:
                 f"{identity['given_name']} {identity['family_name']} is referred as {participant.trial_id}.",
             )
             return redirect("recruitment:referrals")
-    mine = participants_for(actor).select_related("identity").order_by("-referred_on", "-trial_id")
-    return render(request, "recruitment/referrals.jinja", {"form": form, "referrals": page_of(request, mine)})
+    mine, sort = sorted_by(
+        request, participants_for(actor).select_related("identity"), REFERRAL_COLUMNS, default="-referred"
+    )
+    return render(
+        request,
+        "recruitment/referrals.jinja",
+        {"form": form, "referrals": page_of(request, mine), "sort": sort},
+    )
+
+
+# What the lists may be ordered by: nothing that follows from an arm.
+REFERRAL_COLUMNS = {
+    "name": "identity__family_name",
+    "trial_id": "trial_id",
+    "referred": "referred_on",
+    "status": "status",
+}
+SCREENING_COLUMNS = {
+    "trial_id": "participant__trial_id",
+    "site": "participant__site__code",
+    "screened": "screened_on",
+    "outcome": "outcome",
+}
 
 
 def _criteria() -> list[tuple[str, str, bool]]:
@@ -104,6 +171,19 @@ def _reasons() -> list[tuple[str, str]]:
         *[(v, f"Not approached: {label}") for v, label in NotApproachedReason.choices],
         *[(v, f"Declined: {label}") for v, label in DeclineReason.choices],
     ]
+
+
+def _not_eligible() -> list[tuple[str, str]]:
+    """Each criterion as the reason someone is not eligible, in words."""
+    return [
+        (code, f"Not eligible: {'does not meet: ' if inclusion else ''}{text.rstrip('.')}")
+        for code, text, inclusion in _criteria()
+    ]
+
+
+def _reason_words() -> dict[str, str]:
+    """Every coded screening reason in words, for the log."""
+    return {code: words.split(": ", 1)[1] for code, words in _not_eligible() + _reasons()}
 
 
 @requires(Capability.EDIT_PARTICIPANTS)
@@ -216,7 +296,7 @@ def withdraw(request: HttpRequest, trial_id: str) -> HttpResponse:
 def screening_log(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     trial = protocol()
-    reasons = [(c, f"Not eligible: {c}") for c, _, _ in _criteria()] + _reasons()
+    reasons = _not_eligible() + _reasons()
     form = AnonymousScreenFailureForm(request.POST or None, sites=sites_for(actor), reasons=reasons)
     if request.method == "POST":
         if not actor.can(Capability.EDIT_PARTICIPANTS):
@@ -240,6 +320,7 @@ def screening_log(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{data['count']} screened without referral recorded.")
                 return redirect("recruitment:screening_log")
     counts = consort_counts(actor)
+    rows, sort = sorted_by(request, screening_log_rows(actor), SCREENING_COLUMNS, default="-screened")
     return render(
         request,
         "recruitment/screening_log.jinja",
@@ -247,6 +328,8 @@ def screening_log(request: HttpRequest) -> HttpResponse:
             "form": form if actor.can(Capability.EDIT_PARTICIPANTS) else None,
             "counts": counts,
             "arms": trial.arms,
-            "rows": page_of(request, screening_log_rows(actor), count=counts.referred_and_screened),
+            "rows": page_of(request, rows, count=counts.referred_and_screened),
+            "sort": sort,
+            "reason_words": _reason_words(),
         },
     )
