@@ -313,6 +313,14 @@ def _shown(data: dict[str, str | list[str]], name: str) -> str:
     return f"{name}={json.dumps(value)[:50]}" if name in data else f"{name} left out"
 
 
+def _read(client: Client, page: str) -> list[str]:
+    try:
+        response = client.get(page)
+    except Exception as exc:  # a server error is what is being looked for
+        return [f"server error {type(exc).__name__}: {str(exc)[:200]}"]
+    return [f"answered {response.status_code}"] if response.status_code >= 500 else []
+
+
 def submit(
     client: Client,
     form: Form,
@@ -320,9 +328,11 @@ def submit(
     data: dict[str, Any],
     label: str,
     before: dict[str, tuple[int, Any]],
+    page: str,
     must_refuse: bool = False,
 ) -> list[str]:
-    """Send one submission and undo whatever it wrote; the problems it shows."""
+    """Send one submission, read the form's page again if it wrote anything (a stored value must not
+    break a later reading), and undo whatever it wrote; the problems it shows."""
     cookies = copy.deepcopy(client.cookies)
     problems = []
     with transaction.atomic():
@@ -348,6 +358,8 @@ def submit(
                 for table in changed:
                     model = apps.get_model(table)
                     problems.extend(f"{label}: stored {p}" for p in refused_by_postgresql(model))
+                if changed:
+                    problems.extend(f"{label}, then GET {page}: {p}" for p in _read(client, page))
         transaction.set_rollback(True)
     client.cookies = cookies
     return problems
@@ -375,7 +387,7 @@ def attack(
         url = f"{url}?{query}"
     base = baseline(form)
     before = snapshot()
-    problems = submit(client, form, url, base, f"{form.method.upper()} {url} baseline", before)
+    problems = submit(client, form, url, base, f"{form.method.upper()} {url} baseline", before, page_url)
     for name, value in variants(form):
         data = dict(base)
         if value is None:
@@ -383,10 +395,10 @@ def attack(
         else:
             data[name] = value
         label = f"{form.method.upper()} {url} {_shown(data, name)}"
-        problems.extend(submit(client, form, url, data, label, before))
+        problems.extend(submit(client, form, url, data, label, before, page_url))
     for name in [f.name for f in form.fields.values() if f.kind == "file"]:
         for filename, content, must_refuse in uploads:
             data = {**base, name: SimpleUploadedFile(filename, content)}
             label = f"{form.method.upper()} {url} {name}={filename[-40:]}"
-            problems.extend(submit(client, form, url, data, label, before, must_refuse=must_refuse))
+            problems.extend(submit(client, form, url, data, label, before, page_url, must_refuse=must_refuse))
     return problems

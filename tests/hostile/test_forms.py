@@ -175,7 +175,10 @@ FORM = (
 
 @csrf_exempt
 def _careless(request: HttpRequest) -> HttpResponse:
-    """Fails on a count that is not a number, writes what it then refuses, stores names unchecked."""
+    """Fails on a count that is not a number, writes what it then refuses, stores names unchecked,
+    and then fails to show a name that is not ASCII."""
+    for site in Site.objects.all():
+        site.name.encode("ascii")
     if request.method == "POST":
         count = int(request.POST["count"])
         Site.objects.create(code=f"S{count % 100}", name=request.POST["name"], trust="A trust")
@@ -193,6 +196,7 @@ def test_a_careless_form_is_caught(client):
     problems = "\n".join(attack(client, form, "/careless/"))
     assert 'POST /careless/ count="abc": server error ValueError: invalid literal for int()' in problems
     assert 'count="-1": refused (200) but changed accounts.historicalsite, accounts.site' in problems
+    assert 'name="\\u202eevil", then GET /careless/: server error UnicodeEncodeError' in problems
     # SQLite stores these and the check of stored values finds them; PostgreSQL refuses them itself.
     too_long = re.search(r'POST /careless/ name="x{40,}.*: (.*)', problems)
     nul = re.search(r'POST /careless/ name="nul.*: (.*)', problems)
