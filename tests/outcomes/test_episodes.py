@@ -23,7 +23,7 @@ from aftercrisis.outcomes.imports import (
     parse_fhir,
 )
 from aftercrisis.outcomes.models import AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
-from aftercrisis.outcomes.selectors import histories, overlaps_for, safety_listing
+from aftercrisis.outcomes.selectors import SafetyFilters, histories, overlaps_for, safety_listing
 from aftercrisis.outcomes.services import EpisodeDraft, reconcile, record_death, record_episodes, sign_off_sae
 from aftercrisis.participants.models import Participant, Status
 
@@ -310,9 +310,10 @@ def test_a_death_feeds_censoring_and_opens_an_sae_for_the_chief_investigator(
     assert (sae.category, sae.seriousness, sae.signed_off_on) == ("death", "death", None)
     chief = actor_of(Role.CHIEF_INVESTIGATOR)
     with pytest.raises(PermissionDenied):
-        sign_off_sae(researcher, sae, {}, by=staff[Role.RESEARCHER], on=TODAY, reason="ok")
+        sign_off_sae(researcher, core_protocol, sae, {}, by=staff[Role.RESEARCHER], on=TODAY, reason="ok")
     sign_off_sae(
         chief,
+        core_protocol,
         sae,
         {"relatedness": "unlikely"},
         by=staff[Role.CHIEF_INVESTIGATOR],
@@ -326,7 +327,9 @@ def test_a_death_feeds_censoring_and_opens_an_sae_for_the_chief_investigator(
         staff[Role.CHIEF_INVESTIGATOR],
     )
     with pytest.raises(ValidationError, match="already been signed off"):
-        sign_off_sae(chief, sae, {}, by=staff[Role.CHIEF_INVESTIGATOR], on=TODAY, reason="again")
+        sign_off_sae(
+            chief, core_protocol, sae, {}, by=staff[Role.CHIEF_INVESTIGATOR], on=TODAY, reason="again"
+        )
 
 
 def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(two, actor_of, staff):
@@ -341,9 +344,9 @@ def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(tw
             today=TODAY,
         )
     for role in (Role.RESEARCHER, Role.CHIEF_INVESTIGATOR):
-        listing = safety_listing(actor_of(role))
+        listing = safety_listing(actor_of(role), SafetyFilters(), review_days=7, today=TODAY)
         assert (len(listing.events), listing.arms, listing.by_arm) == (2, None, None)
-    manager = safety_listing(actor_of(Role.TRIAL_MANAGER))
+    manager = safety_listing(actor_of(Role.TRIAL_MANAGER), SafetyFilters(), review_days=7, today=TODAY)
     arms = sorted([a.allocation.arm, b.allocation.arm])
     assert sorted(manager.arms.values()) == arms and sum(manager.by_arm.values()) == 2
 

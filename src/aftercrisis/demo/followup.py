@@ -180,7 +180,7 @@ def _safety(demo: Demo) -> None:
     ):
         if demo.rng.random() < 0.7:
             on = min(sae.reported_on + dt.timedelta(days=demo.rng.randrange(1, 14)), demo.today)
-            sign_off_sae(actor, sae, {}, by=chief, on=on, reason="reviewed and signed off")
+            sign_off_sae(actor, demo.protocol, sae, {}, by=chief, on=on, reason="reviewed and signed off")
 
 
 def extend(demo: Demo) -> None:

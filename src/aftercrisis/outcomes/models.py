@@ -108,6 +108,12 @@ class Expectedness(models.TextChoices):
     UNEXPECTED = "unexpected", "Unexpected"
 
 
+# Every SAE is serious; one related to the programme and unexpected is a suspected unexpected serious
+# adverse reaction (SUSAR), which the chief investigator and the sponsor hear of at once.
+RELATED = (Relatedness.POSSIBLY, Relatedness.PROBABLY, Relatedness.DEFINITELY)
+SUSAR = models.Q(relatedness__in=RELATED, expectedness=Expectedness.UNEXPECTED)
+
+
 class SeriousAdverseEvent(TrialRecord):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="serious_adverse_events"
@@ -124,11 +130,17 @@ class SeriousAdverseEvent(TrialRecord):
     review_notes = models.TextField(blank=True)
     signed_off_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     signed_off_on = models.DateField("date signed off", null=True, blank=True)
+    # Set when the chief investigators and the sponsor were told of it as a SUSAR: they are told once.
+    susar_notified_at = models.DateTimeField("SUSAR notification sent", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["onset", "pk"]
         verbose_name = "serious adverse event"
+
+    @property
+    def is_susar(self) -> bool:
+        return self.relatedness in RELATED and self.expectedness == Expectedness.UNEXPECTED
 
     def __str__(self) -> str:
         return f"SAE {self.pk}: {self.get_category_display()} ({self.participant})"

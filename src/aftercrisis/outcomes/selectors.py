@@ -6,11 +6,11 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.outcomes.derivation import Episode, History
-from aftercrisis.outcomes.models import AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
+from aftercrisis.outcomes.models import SUSAR, AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
 from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
 
@@ -58,35 +58,78 @@ def sae_scope(actor: Actor) -> QuerySet[SeriousAdverseEvent]:
 
 
 @dataclass(frozen=True)
+class SafetyFilters:
+    """What the safety page is narrowed to; only listed values reach here (the view checks them)."""
+
+    category: str = ""
+    seriousness: str = ""
+    site: str = ""  # a site code within the actor's scope
+    review: str = ""  # "awaiting", "signed_off" or either
+    susar: bool = False
+
+
+@dataclass(frozen=True)
 class SafetyListing:
     events: list[SeriousAdverseEvent]
     by_category: dict[str, int]
     arms: dict[int, str] | None  # SAE id -> arm, only for roles that may know arms
     by_arm: dict[str, int] | None
+    due: dict[int, dt.date]  # SAE id -> the day its sign-off is due, for events awaiting review
+    overdue: frozenset[int]
+    awaiting: int  # events in scope awaiting review, whatever the filters
 
 
-def safety_listing(actor: Actor) -> SafetyListing:
-    """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles."""
-    events = list(sae_scope(actor).order_by("onset", "pk"))
+def safety_listing(
+    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date
+) -> SafetyListing:
+    """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles.
+
+    Awaiting review, the events due soonest come first; otherwise they are in order of onset.
+    """
+    scope = sae_scope(actor)
+    rows = scope
+    if filters.category:
+        rows = rows.filter(category=filters.category)
+    if filters.seriousness:
+        rows = rows.filter(seriousness=filters.seriousness)
+    if filters.site:
+        rows = rows.filter(participant__site__code=filters.site)
+    if filters.review == "awaiting":
+        rows = rows.filter(signed_off_on__isnull=True).order_by("reported_on", "pk")
+    elif filters.review == "signed_off":
+        rows = rows.filter(signed_off_on__isnull=False).order_by("onset", "pk")
+    else:
+        rows = rows.order_by("onset", "pk")
+    if filters.susar:
+        rows = rows.filter(SUSAR)
+    events = list(rows)
     by_category = dict(Counter(e.category for e in events))
+    allowed = dt.timedelta(days=review_days)
+    due = {e.pk: e.reported_on + allowed for e in events if e.signed_off_on is None}
+    overdue = frozenset(pk for pk, day in due.items() if day < today)
+    awaiting = scope.filter(signed_off_on__isnull=True).count()
     if not sees_every_arm(actor):
-        return SafetyListing(events, by_category, None, None)
+        return SafetyListing(events, by_category, None, None, due, overdue, awaiting)
     arm_of = arms_for(actor, {e.participant_id for e in events})
     arms = {e.pk: arm_of.get(e.participant_id, "") for e in events}
-    return SafetyListing(events, by_category, arms, dict(Counter(arms.values())))
+    return SafetyListing(events, by_category, arms, dict(Counter(arms.values())), due, overdue, awaiting)
 
 
 def histories(participants: QuerySet[Participant]) -> list[History]:
     """Each randomised participant's recorded history, for the derivation (a fixed number of queries)."""
-    people = list(participants.filter(allocation__isnull=False).select_related("allocation", "death"))
+    first_withdrawal = Withdrawal.objects.filter(
+        participant=OuterRef("pk"), level=WithdrawalLevel.ALL_DATA
+    ).order_by("on")
+    people = list(
+        participants.filter(allocation__isnull=False)
+        .select_related("allocation", "death")
+        .annotate(withdrawn_on=Subquery(first_withdrawal.values("on")[:1]))
+    )
     episodes: dict[int, list[Episode]] = {}
     for e in AcuteCareEpisode.objects.filter(participant__in=people, superseded_by__isnull=True).order_by(
         "start"
     ):
         episodes.setdefault(e.participant_id, []).append(Episode(e.setting, e.start, e.end))
-    withdrawn: dict[int, dt.date] = {}
-    for w in Withdrawal.objects.filter(participant__in=people, level=WithdrawalLevel.ALL_DATA).order_by("on"):
-        withdrawn.setdefault(w.participant_id, w.on)
     found = []
     for p in people:
         death = getattr(p, "death", None)
@@ -96,7 +139,7 @@ def histories(participants: QuerySet[Participant]) -> list[History]:
                 p.allocation.randomised_on,
                 episodes.get(p.pk, []),
                 died_on=death.died_on if death else None,
-                withdrawn_on=withdrawn.get(p.pk),
+                withdrawn_on=p.withdrawn_on,
             )
         )
     return found

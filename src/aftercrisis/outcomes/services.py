@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.followup.schedule import impossible_date, shown
+from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.outcomes.models import (
     AcuteCareEpisode,
     Decision,
@@ -223,21 +226,80 @@ def record_death(
     return death
 
 
-def report_sae(actor: Actor, sae: SeriousAdverseEvent, *, by: User) -> SeriousAdverseEvent:
+def report_sae(
+    actor: Actor, protocol: Protocol, sae: SeriousAdverseEvent, *, by: User
+) -> SeriousAdverseEvent:
     if not actor.can(Capability.REPORT_SAFETY):
         raise PermissionDenied
     if sae.onset > sae.reported_on:
         raise ValidationError({"onset": "The date of onset is after the date reported"})
     sae.reported_by = by
-    return record_creation(sae, by=by, reason="serious adverse event reported")
+    with transaction.atomic():
+        record_creation(sae, by=by, reason="serious adverse event reported")
+        _notify_if_susar(protocol, sae)
+    return sae
 
 
 def sign_off_sae(
-    actor: Actor, sae: SeriousAdverseEvent, changes: dict[str, object], *, by: User, on: dt.date, reason: str
+    actor: Actor,
+    protocol: Protocol,
+    sae: SeriousAdverseEvent,
+    changes: dict[str, object],
+    *,
+    by: User,
+    on: dt.date,
+    reason: str,
 ) -> SeriousAdverseEvent:
-    """The chief investigator's review: any corrected assessment, notes, and the sign-off."""
+    """The chief investigator's review: any corrected assessment, notes, and the sign-off.
+
+    A review that finds the event related and unexpected makes it a SUSAR, told of as one at sign-off.
+    """
     if not actor.can(Capability.REVIEW_SAE):
         raise PermissionDenied
     if sae.signed_off_on is not None:
         raise ValidationError("This event has already been signed off")
-    return audited_update(sae, {**changes, "signed_off_by": by, "signed_off_on": on}, by=by, reason=reason)
+    with transaction.atomic():
+        audited_update(sae, {**changes, "signed_off_by": by, "signed_off_on": on}, by=by, reason=reason)
+        _notify_if_susar(protocol, sae)
+    return sae
+
+
+def susar_recipients(protocol: Protocol) -> list[str]:
+    """The chief investigators with an e-mail address, and the protocol's sponsor address."""
+    chiefs = (
+        User.objects.filter(role_assignments__role=Role.CHIEF_INVESTIGATOR, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    sponsor = protocol.safety.sponsor_email
+    return sorted({*chiefs, *([sponsor] if sponsor else [])})
+
+
+def _notify_if_susar(protocol: Protocol, sae: SeriousAdverseEvent) -> None:
+    """Tell the chief investigators and the sponsor of a SUSAR once, after commit, with no arm: a
+    chief investigator is masked, and the e-mail names only what the pooled safety listing shows."""
+    if not sae.is_susar or sae.susar_notified_at is not None:
+        return
+    recipients = susar_recipients(protocol)
+    if not recipients:  # the event is recorded all the same, flagged on the safety page
+        return
+    # Marked in the same transaction, so a second save or review never sends it again.
+    SeriousAdverseEvent.objects.filter(pk=sae.pk).update(susar_notified_at=timezone.now())
+    sae.refresh_from_db(fields=["susar_notified_at"])
+    send_on_commit(
+        [
+            email(
+                recipients,
+                f"{protocol.trial.short_name}: suspected unexpected serious adverse reaction (event {sae.pk})",
+                f"A serious adverse event in the {protocol.trial.short_name} study was assessed as related "
+                f"to the study and unexpected: a suspected unexpected serious adverse reaction.\n\n"
+                f"Event: {sae.pk}\nParticipant: {sae.participant.trial_id}\n"
+                f"Category: {sae.get_category_display()}\nSeriousness: {sae.get_seriousness_display()}\n"
+                f"Relatedness: {sae.get_relatedness_display()}\nDate of onset: {sae.onset:%-d %B %Y}\n"
+                f"Reported on {sae.reported_on:%-d %B %Y} by {sae.reported_by.display_name}.\n\n"
+                f"Review it within {protocol.safety.review_days} days on the study's safety page.",
+                reference=sae.participant.trial_id,
+            )
+        ]
+    )

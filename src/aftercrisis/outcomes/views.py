@@ -9,8 +9,10 @@ from django.views.decorators.http import require_http_methods
 
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.policy import Capability
+from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
+from aftercrisis.lock.services import unlock_state
 from aftercrisis.outcomes.forms import (
     DeathForm,
     EpisodeForm,
@@ -20,8 +22,14 @@ from aftercrisis.outcomes.forms import (
     SaeReviewForm,
 )
 from aftercrisis.outcomes.imports import import_file
-from aftercrisis.outcomes.models import SeriousAdverseEvent
-from aftercrisis.outcomes.selectors import episodes_of, overlaps_for, sae_scope, safety_listing
+from aftercrisis.outcomes.models import SaeCategory, SeriousAdverseEvent, Seriousness
+from aftercrisis.outcomes.selectors import (
+    SafetyFilters,
+    episodes_of,
+    overlaps_for,
+    sae_scope,
+    safety_listing,
+)
 from aftercrisis.outcomes.services import (
     EpisodeDraft,
     record_death,
@@ -182,7 +190,7 @@ def sae_new(request: HttpRequest, trial_id: str) -> HttpResponse:
             participant=participant, reported_on=timezone.localdate(), **form.cleaned_data
         )
         try:
-            report_sae(actor, sae, by=staff_user(request))
+            report_sae(actor, protocol(), sae, by=staff_user(request))
         except ValidationError as exc:
             show_refusal(form, exc)
         else:
@@ -194,17 +202,38 @@ def sae_new(request: HttpRequest, trial_id: str) -> HttpResponse:
 @requires(Capability.VIEW_SAFETY)
 def safety(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
-    listing = safety_listing(actor)
+    trial = protocol()
+    sites = list(sites_for(actor))
+    asked = request.GET
+    # Only a listed value filters: anything else never reaches the database.
+    filters = SafetyFilters(
+        category=_listed(asked.get("category", ""), SaeCategory.values),
+        seriousness=_listed(asked.get("seriousness", ""), Seriousness.values),
+        site=_listed(asked.get("site", ""), [s.code for s in sites]),
+        review=_listed(asked.get("review", ""), ["awaiting", "signed_off"]),
+        susar=asked.get("susar") == "yes",
+    )
+    listing = safety_listing(actor, filters, review_days=trial.safety.review_days, today=timezone.localdate())
     return render(
         request,
         "outcomes/safety.jinja",
         {
             "listing": listing,
+            "filters": filters,
+            "sites": sites,
+            "categories": SaeCategory.choices,
+            "seriousnesses": Seriousness.choices,
+            "review_days": trial.safety.review_days,
             "page": page_of(request, listing.events),
-            "arm_names": {a.code: a.name for a in protocol().arms} if listing.arms else {},
+            "arm_names": {a.code: a.name for a in trial.arms} if listing.arms else {},
             "can_review": actor.can(Capability.REVIEW_SAE),
+            "unlock": unlock_state(actor, staff_user(request)),
         },
     )
+
+
+def _listed(value: str, allowed: list[str]) -> str:
+    return value if value in allowed else ""
 
 
 @requires(Capability.REVIEW_SAE)
@@ -221,7 +250,9 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
         try:
-            sign_off_sae(actor, sae, data, by=staff_user(request), on=timezone.localdate(), reason=reason)
+            sign_off_sae(
+                actor, protocol(), sae, data, by=staff_user(request), on=timezone.localdate(), reason=reason
+            )
         except ValidationError as exc:
             show_refusal(form, exc)
         else:

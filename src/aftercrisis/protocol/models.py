@@ -30,6 +30,7 @@ class Trial(Strict):
     protocol_version: Text
     recruitment_start: dt.date
     recruitment_end: dt.date
+    recruitment_target: int = Field(ge=1)  # participants to randomise across all sites
 
     @model_validator(mode="after")
     def _recruitment_in_order(self) -> Trial:
@@ -57,6 +58,8 @@ class Site(Strict):
     # Who receives a risk concern raised in a peer support session. The concern reveals the arm, so this
     # is someone who may know it, never the masked crisis team as a whole.
     duty_contact: DutyContact | None = None
+    # Participants this site is to randomise; an even share of the trial's target when not given.
+    target: int | None = Field(default=None, ge=1)
 
 
 class Criterion(Strict):
@@ -144,6 +147,13 @@ class Setting(Strict):
 class Outcomes(Strict):
     primary: PrimaryOutcome
     acute_care_settings: list[Setting] = Field(min_length=1)
+
+
+class Safety(Strict):
+    """How serious adverse events are reviewed and who is told of a suspected unexpected serious reaction."""
+
+    review_days: int = Field(ge=1, le=365)  # the chief investigator signs an event off within this many days
+    sponsor_email: Email | None = None  # told of every SUSAR with the chief investigators
 
 
 class PrimaryAnalysis(Strict):
@@ -243,6 +253,7 @@ class Protocol(Strict):
     visits: list[Visit] = Field(min_length=1)
     instruments: list[Instrument] = Field(default_factory=list)
     outcomes: Outcomes
+    safety: Safety
     analysis: Analysis
     health_economics: HealthEconomics | None = None
 
@@ -252,6 +263,10 @@ class Protocol(Strict):
 
     def site(self, code: str) -> Site:
         return next(s for s in self.sites if s.code == code)
+
+    def site_target(self, code: str) -> int:
+        declared = self.site(code).target
+        return declared if declared is not None else -(-self.trial.recruitment_target // len(self.sites))
 
     def visit(self, code: str) -> Visit:
         return next(v for v in self.visits if v.code == code)
