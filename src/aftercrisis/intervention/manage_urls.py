@@ -12,4 +12,6 @@ urlpatterns = [
     path("supervision/", views.supervision, name="supervision"),
     path("fidelity/", views.fidelity, name="fidelity"),
     path("fidelity.csv", views.fidelity_csv, name="fidelity_csv"),
+    path("risk-concerns/", views.risk_concerns, name="risk_concerns"),
+    path("risk-concerns/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge_risk"),
 ]

@@ -31,8 +31,13 @@ from aftercrisis.intervention.dispatch import (
 from aftercrisis.intervention.fidelity import fidelity as compute_fidelity
 from aftercrisis.intervention.forms import DispatchForm, PostedForm, ReturnedForm, SupervisionForm
 from aftercrisis.intervention.models import Dispatch
-from aftercrisis.intervention.selectors import dispatches_of, supervision_records, supported_participants
-from aftercrisis.intervention.services import record_supervision
+from aftercrisis.intervention.selectors import (
+    dispatches_of,
+    open_risk_concerns,
+    supervision_records,
+    supported_participants,
+)
+from aftercrisis.intervention.services import acknowledge_risk, record_supervision
 from aftercrisis.pagination import page_of
 from aftercrisis.participants.selectors import identity_for, participant_for
 from aftercrisis.workbook.content import load_workbook
@@ -239,3 +244,26 @@ def fidelity_csv(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="peer-support-uptake-{timezone.localdate():%Y%m%d}.csv"'
     )
     return response
+
+
+@requires(Capability.ACKNOWLEDGE_RISK)
+def risk_concerns(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "intervention/risk_concerns.jinja",
+        {"page": page_of(request, open_risk_concerns(acting(request)))},
+    )
+
+
+@requires(Capability.ACKNOWLEDGE_RISK)
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = acting(request)
+    concern = get_object_or_404(open_risk_concerns(actor), pk=pk)
+    try:
+        acknowledge_risk(actor, concern, by=staff_user(request), at=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The risk concern about {concern.participant.trial_id} was acknowledged.")
+    return redirect("peer_support:risk_concerns")

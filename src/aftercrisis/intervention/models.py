@@ -110,6 +110,11 @@ class RiskEscalation(TrialRecord):
     escalated_to = models.CharField(max_length=ESCALATED_TO_WIDTH)
     sent_at = models.DateTimeField()
     raised_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Open until someone who may know the arm says it has been dealt with; an e-mail alone can go unread.
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from aftercrisis.intervention.fidelity import Supported
 from aftercrisis.intervention.models import (
     ContactAttempt,
     Dispatch,
+    RiskEscalation,
     Session,
     SessionOutcome,
     SupervisionRecord,
@@ -20,7 +21,7 @@ from aftercrisis.intervention.models import (
 from aftercrisis.participants.models import Identity, Participant
 from aftercrisis.participants.withdrawals import off_caseload
 from aftercrisis.protocol import Protocol
-from aftercrisis.randomisation.selectors import allocated_to
+from aftercrisis.randomisation.selectors import allocated_to, sees_every_arm
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,16 @@ def supported_participants(actor: Actor, protocol: Protocol) -> list[Supported]:
             )
         )
     return found
+
+
+def open_risk_concerns(actor: Actor) -> QuerySet[RiskEscalation]:
+    """Risk concerns nobody has acknowledged yet, oldest first. A concern from a peer support worker
+    reveals the arm, so only a role that sees every arm is shown any."""
+    if not (actor.can(Capability.ACKNOWLEDGE_RISK) and sees_every_arm(actor)):
+        return RiskEscalation.objects.none()
+    rows = RiskEscalation.objects.filter(acknowledged_at__isnull=True)
+    if actor.site_ids is not None:
+        rows = rows.filter(participant__site_id__in=actor.site_ids)
+    return rows.select_related("participant", "participant__site", "raised_by", "session").order_by(
+        "sent_at", "pk"
+    )

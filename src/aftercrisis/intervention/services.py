@@ -3,13 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from aftercrisis.accounts.models import RoleAssignment, User
+from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import audited_update, record_creation
 from aftercrisis.intervention.models import (
@@ -218,6 +219,21 @@ def escalate_risk(session: Session, protocol: Protocol, concern: str, *, by: Use
         ),
         by=by,
         reason="risk concern escalated",
+    )
+
+
+def acknowledge_risk(
+    actor: Actor, escalation: RiskEscalation, *, by: User, at: dt.datetime
+) -> RiskEscalation:
+    """Close a risk concern: someone who may know the arm has seen it and it is being dealt with."""
+    if not actor.can(Capability.ACKNOWLEDGE_RISK):
+        raise PermissionDenied
+    if escalation.acknowledged_at is not None:
+        raise ValidationError(
+            f"This risk concern was already acknowledged by {escalation.acknowledged_by.display_name}"  # type: ignore[union-attr]
+        )
+    return audited_update(
+        escalation, {"acknowledged_by": by, "acknowledged_at": at}, by=by, reason="risk concern acknowledged"
     )
 
 

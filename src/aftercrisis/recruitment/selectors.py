@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.participants.models import Status
+from aftercrisis.protocol import Protocol
 
 
 @dataclass
@@ -131,3 +133,42 @@ def screening_log_rows(actor: Actor) -> QuerySet[Any]:
     if actor.site_ids is not None:
         rows = rows.filter(participant__site_id__in=actor.site_ids)
     return rows.order_by("-screened_on", "-pk")
+
+
+def randomisation_dates_by_site(actor: Actor) -> dict[str, list[dt.date]]:
+    """Each site's randomisation dates, in order, for the accrual charts (one query)."""
+    from aftercrisis.randomisation.models import Allocation
+
+    rows = Allocation.objects.all()
+    if actor.site_ids is not None:
+        rows = rows.filter(participant__site_id__in=actor.site_ids)
+    dates: dict[str, list[dt.date]] = {s.code: [] for s in sites_for(actor)}
+    for code, day in rows.order_by("randomised_on").values_list("participant__site__code", "randomised_on"):
+        dates.setdefault(code, []).append(day)
+    return dates
+
+
+def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> list[tuple[str, int, int]]:
+    """For each follow-up visit: (name, completed, expected), where a visit is expected once its window
+    has closed, or earlier if it was completed early (two queries)."""
+    from aftercrisis.followup.models import VisitOutcome, VisitRecord
+    from aftercrisis.randomisation.models import Allocation
+
+    def scoped(rows: Any) -> Any:
+        return rows if actor.site_ids is None else rows.filter(participant__site_id__in=actor.site_ids)
+
+    randomised = list(scoped(Allocation.objects).values_list("participant_id", "randomised_on"))
+    completed = set(
+        scoped(VisitRecord.objects.filter(outcome=VisitOutcome.COMPLETED)).values_list(
+            "participant_id", "visit"
+        )
+    )
+    found = []
+    for visit in (v for v in protocol.visits if v.day > 0):
+        closes_after = dt.timedelta(days=visit.day + visit.window_after_days)
+        done = sum((person, visit.code) in completed for person, _ in randomised)
+        expected = sum(
+            (person, visit.code) in completed or on + closes_after < today for person, on in randomised
+        )
+        found.append((visit.name, done, expected))
+    return found
