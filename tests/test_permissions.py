@@ -52,6 +52,11 @@ MATRIX = {
     "accounts:choose_role":      row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
     "accounts:two_factor":       row(LOGIN,     OK,        OK,        OK,        OK,        OK, OK, lists=OK),
     "sites":                     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    # A sign-in link opens for anyone; a wrong or spent one says it cannot be used.
+    "accounts:set_password":     row(OK,        OK,        OK,        OK,        OK,        OK,        OK, lists=OK),
+    "accounts:staff_new":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "accounts:staff_member":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "accounts:duty_contact":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:list":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:detail":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:edit":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -85,6 +90,8 @@ MATRIX = {
     "peer_support:supervision":  row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "peer_support:fidelity":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "peer_support:fidelity_csv": row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:risk_concerns": row(LOGIN,    OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "peer_support:acknowledge_risk": row(LOGIN, NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "workbook:blank_pdf":        row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "workbook:participant_pdf":  row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "workbook:issue_link":       row(LOGIN,     OK,        FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -116,6 +123,7 @@ MATRIX = {
     "outcomes:sae_new":          row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:safety":           row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "outcomes:sae_review":       row(LOGIN,     FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "economics:resource_use":    row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
 }  # fmt: skip
 
 
@@ -213,6 +221,14 @@ def url_of(name: str, sample, staff) -> str:
         kwargs["pk"] = _query(sample, staff).pk
     if name == "reporting:snapshot":
         kwargs.update(pk=_blinded_snapshot(staff).pk, kind="html")
+    if name == "accounts:set_password":
+        kwargs.update(uidb64="MQ", token="not-a-token")
+    if name == "accounts:staff_member":
+        kwargs["pk"] = staff[Role.REFERRER].pk
+    if name == "accounts:duty_contact":
+        kwargs["code"] = sample.site.code
+    if name == "peer_support:acknowledge_risk":
+        kwargs["pk"] = 1
     kwargs.update(
         {
             k: v

@@ -33,8 +33,7 @@ def sites_for(actor: Actor) -> QuerySet[Site]:
 
 
 def staff_with_roles() -> QuerySet[User]:
-    return (
-        User.objects.filter(role_assignments__isnull=False)
-        .distinct()
-        .prefetch_related("role_assignments__site")
+    """Every member of staff, disabled ones and those left with no role included."""
+    return User.objects.order_by("last_name", "first_name", "username").prefetch_related(
+        "role_assignments__site"
     )

@@ -3,21 +3,43 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aftercrisis.accounts.decorators import requires, staff_user
-from aftercrisis.accounts.forms import ChooseRoleForm, SignInForm, TokenForm
+from aftercrisis.accounts.decorators import acting, requires, staff_user
+from aftercrisis.accounts.forms import (
+    ActiveForm,
+    ChooseRoleForm,
+    DutyContactForm,
+    RemoveRoleForm,
+    RoleFields,
+    SignInForm,
+    StaffForm,
+    TokenForm,
+)
 from aftercrisis.accounts.middleware import ACTING_ROLE
-from aftercrisis.accounts.models import Site
+from aftercrisis.accounts.models import RoleAssignment, Site, User
 from aftercrisis.accounts.policy import Actor, Capability
+from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.selectors import roles_of, staff_with_roles
+from aftercrisis.accounts.services import (
+    add_staff,
+    assign_role,
+    remove_role,
+    set_active,
+    sign_in_link,
+    update_duty_contact,
+)
+from aftercrisis.forms import show_refusal
 
 
 class SignInView(LoginView):
@@ -96,4 +118,129 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_SITES)
 def sites(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/sites.jinja", {"sites": Site.objects.all(), "staff": staff_with_roles()})
+    return render(
+        request,
+        "accounts/sites.jinja",
+        {
+            "sites": Site.objects.all(),
+            "staff": staff_with_roles(),
+            "can_manage": acting(request).can(Capability.MANAGE_STAFF),
+        },
+    )
+
+
+@requires(Capability.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def staff_new(request: HttpRequest) -> HttpResponse:
+    form = StaffForm(request.POST or None, sites=Site.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = add_staff(
+                acting(request),
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=Role(data["role"]),
+                site=form.chosen_site(),
+                by=staff_user(request),
+            )
+        except ValidationError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"{user.display_name} was added. Send them a sign-in link.")
+            return redirect("accounts:staff_member", pk=user.pk)
+    return render(request, "accounts/staff_new.jinja", {"form": form})
+
+
+@requires(Capability.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def staff_member(request: HttpRequest, pk: int) -> HttpResponse:
+    """One member of staff: their roles, enabling and disabling, and a sign-in link."""
+    actor, by = acting(request), staff_user(request)
+    person = get_object_or_404(User, pk=pk)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    sites = Site.objects.all()
+    role_form = RoleFields(request.POST if action == "role" else None, sites=sites, prefix="role")
+    remove_form = RemoveRoleForm(request.POST if action == "remove_role" else None, prefix="remove")
+    active_form = ActiveForm(request.POST if action == "active" else None, prefix="active")
+    link = ""
+    try:
+        if action == "role" and role_form.is_valid():
+            assign_role(actor, person, Role(role_form.cleaned_data["role"]), role_form.chosen_site(), by=by)
+            messages.success(request, "The role was assigned.")
+            return redirect("accounts:staff_member", pk=pk)
+        if action == "remove_role" and remove_form.is_valid():
+            assignment = get_object_or_404(
+                RoleAssignment, pk=remove_form.cleaned_data["assignment"], user=person
+            )
+            remove_role(actor, assignment, by=by, reason=remove_form.cleaned_data["reason"])
+            messages.success(request, "The role was removed.")
+            return redirect("accounts:staff_member", pk=pk)
+        if action == "active" and active_form.is_valid():
+            set_active(actor, person, not person.is_active, by=by, reason=active_form.cleaned_data["reason"])
+            messages.success(
+                request, f"{person.display_name} was {'enabled' if person.is_active else 'disabled'}."
+            )
+            return redirect("accounts:staff_member", pk=pk)
+        if action == "link":
+            link, sent = sign_in_link(actor, person, by=by, base_url=request.build_absolute_uri("/")[:-1])
+            if sent:
+                messages.success(request, f"A sign-in link was e-mailed to {person.email}.")
+                return redirect("accounts:staff_member", pk=pk)
+    except ValidationError as exc:
+        show_refusal(
+            {"role": role_form, "remove_role": remove_form, "active": active_form}.get(action, role_form), exc
+        )
+    assignments = person.role_assignments.select_related("site").order_by("role", "site__code")
+    return render(
+        request,
+        "accounts/staff_member.jinja",
+        {
+            "person": person,
+            "assignments": assignments,
+            "role_form": role_form,
+            "remove_form": remove_form,
+            "active_form": active_form,
+            "link": link,
+            "timeout_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
+    )
+
+
+@requires(Capability.MANAGE_STAFF)
+@require_http_methods(["GET", "POST"])
+def duty_contact(request: HttpRequest, code: str) -> HttpResponse:
+    site = get_object_or_404(Site, code=code)
+    form = DutyContactForm(
+        request.POST or None, initial={"name": site.duty_contact_name, "email": site.duty_contact_email}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            update_duty_contact(
+                acting(request),
+                site,
+                name=data["name"],
+                email_address=data["email"],
+                by=staff_user(request),
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            show_refusal(form, exc, {"duty_contact_email": "email"})
+        else:
+            messages.success(request, f"The duty contact of {site.name} was saved.")
+            return redirect("sites")
+    return render(request, "accounts/duty_contact.jinja", {"site": site, "form": form})
+
+
+class SetPasswordView(PasswordResetConfirmView):
+    """Where a sign-in link leads: choose a password, then sign in (with the second factor if the role needs it)."""
+
+    template_name = "accounts/set_password.jinja"
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Your password was saved. Sign in with it now.")
+        return super().form_valid(form)
