@@ -358,3 +358,24 @@ def test_the_entry_page_asks_to_confirm_a_date_outside_the_window_and_why(client
     )
     assert done.status_code == 302
     assert QuestionnaireResponse.objects.get().outside_window_reason == "moving abroad"
+
+
+def test_a_first_entry_asks_no_reason_and_a_correction_starts_from_what_is_stored(client, participant, staff):
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse(
+        "followup:questionnaire",
+        kwargs={"trial_id": participant.trial_id, "visit": "baseline", "instrument": "qpr15"},
+    )
+    first = client.get(url).content.decode()
+    assert "Reason for the change" not in first
+    answers = {f"q{i}": "2" for i in range(1, 16)} | {"method": "phone", "completed_on": "2026-01-05"}
+    response = client.post(url, answers)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    again = client.get(url).content.decode()
+    assert "Reason for the change" in again
+    assert 'value="2026-01-05"' in again and 'value="phone" checked' in again
+    page = client.post(url, answers | {"q1": "3"}).content.decode()
+    assert "Give a reason for changing data that has already been entered" in page
+    assert QuestionnaireResponse.objects.get().answers["q1"] == 2
+    assert client.post(url, answers | {"q1": "3", "reason": "typed wrongly"}).status_code == 302
+    assert QuestionnaireResponse.objects.get().answers["q1"] == 3

@@ -12,9 +12,14 @@ OUTSIDE_WINDOW_CONFIRMATION = "I confirm this date is outside the visit window"
 
 
 class QuestionnaireForm(NamedErrors, forms.Form):
-    """One field per item, options in the paper form's order; an item may be left unanswered."""
+    """One field per item, options in the paper form's order; an item may be left unanswered.
 
-    def __init__(self, *args: Any, instrument: Instrument, staff: bool, **kwargs: Any) -> None:
+    Staff entering answers already stored (`correcting`) give the reason for the change; a first entry needs none.
+    """
+
+    def __init__(
+        self, *args: Any, instrument: Instrument, staff: bool, correcting: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for item in instrument.items:
             if item.maximum - item.minimum > 10:
@@ -50,12 +55,8 @@ class QuestionnaireForm(NamedErrors, forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 help_text="Only for a date outside the visit window, for example 'returned late by post'",
             )
-            self.fields["reason"] = ReasonField(
-                label="Reason for a change",
-                required=False,
-                help_text="Only when correcting answers already entered",
-                widget=forms.TextInput,
-            )
+        if staff and correcting:
+            self.fields["reason"] = ReasonField()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

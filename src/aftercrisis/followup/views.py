@@ -134,8 +134,14 @@ def questionnaire(request: HttpRequest, trial_id: str, visit: str, instrument: s
     stored = QuestionnaireResponse.objects.filter(
         participant=participant, visit=visit, instrument=instrument
     ).first()
-    initial = {**(stored.answers if stored else {}), "completed_on": timezone.localdate()}
-    form = QuestionnaireForm(request.POST or None, instrument=inst, staff=True, initial=initial)
+    initial = (
+        {**stored.answers, "completed_on": stored.completed_on, "method": stored.method}
+        if stored
+        else {"completed_on": timezone.localdate()}
+    )
+    form = QuestionnaireForm(
+        request.POST or None, instrument=inst, staff=True, correcting=stored is not None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             enter_questionnaire(
@@ -147,7 +153,7 @@ def questionnaire(request: HttpRequest, trial_id: str, visit: str, instrument: s
                 method=form.cleaned_data["method"],
                 completed_on=form.cleaned_data["completed_on"],
                 by=staff_user(request),
-                reason=form.cleaned_data["reason"],
+                reason=form.cleaned_data.get("reason", ""),
                 outside_window_reason=form.cleaned_data["outside_window_reason"],
             )
         except ValidationError as exc:
