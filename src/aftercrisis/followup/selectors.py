@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, F, Value
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome, VisitRecord
