@@ -81,6 +81,7 @@ def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo
         assert name not in blinded.html
     assert blinded.results["comparison"] == {"compared": "A", "reference": "B"}
     assert set(blinded.results["primary"]["adjusted"]) >= {"or", "ci", "p", "covariates"}
+    assert blinded.results["health_economics"]["estimable"] is False  # the arms' own costs differ
     download = statistician.get(f"/reports/trial-report/{blinded.pk}.html")
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
 
@@ -90,6 +91,9 @@ def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo
     assert statistician.post("/reports/trial-report/").status_code == 302
     unblinded = ReportSnapshot.objects.filter(blinded=False).get()
     assert "Peer-supported self-management" in unblinded.html
+    economic = unblinded.results["health_economics"]
+    assert economic["estimable"] is True, economic.get("reason")
+    assert "Cost-effectiveness plane" in unblinded.html and "Health economics" in unblinded.html
     assert statistician.get(f"/reports/trial-report/{unblinded.pk}.pdf")["Content-Type"] == "application/pdf"
     dataset = statistician.get("/reports/analysis-dataset.csv").content.decode()
     assert dataset.splitlines()[0].startswith("participant_id,site,arm,randomised_on")

@@ -201,7 +201,17 @@ def replicate_coefficients(
             xtx[e] += sxx - sx[:, :, None] * sx[:, None, :] * inverse[:, None, None]
             xty[e] += sxy - sx * (sy * inverse)[:, None]
             at += 2 * p + 1 + p * p
-    return [np.asarray(np.linalg.solve(a, b[:, :, None])[:, 0, 0]) for a, b in zip(xtx, xty, strict=True)]
+    return [_solve_first(a, b) for a, b in zip(xtx, xty, strict=True)]
+
+
+def _solve_first(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The first unknown of each system a x = b; NaN where a replicate cannot estimate it (all its
+    participants drawn in one arm, say: a small trial's bootstrap meets such replicates)."""
+    first = np.full(a.shape[0], np.nan)
+    scale = np.prod(np.einsum("rii->ri", a), axis=1)
+    solvable = np.abs(np.linalg.det(a)) > 1e-10 * np.abs(scale)
+    first[solvable] = np.linalg.solve(a[solvable], b[solvable][:, :, None])[:, 0, 0]
+    return first
 
 
 @dataclass(frozen=True)
@@ -209,6 +219,7 @@ class Bootstrap:
     costs: np.ndarray  # incremental cost of each replicate
     qalys: np.ndarray  # incremental QALYs of each replicate
     seed: int
+    degenerate: int = 0  # replicates drawn that could not estimate the increments, left out
 
     @property
     def replicates(self) -> int:
@@ -240,7 +251,10 @@ def two_stage_bootstrap(
     with threadpool_limits(limits=1, user_api="blas"):
         draws = site_draws(sites, replicates, np.random.default_rng(seed))
         costs, effects = replicate_coefficients([(cost_x, cost), (qaly_x, qaly)], sites, draws)
-    return Bootstrap(costs, effects, seed)
+    kept = np.isfinite(costs) & np.isfinite(effects)
+    if not kept.any():
+        raise NotEstimable("no bootstrap replicate could estimate the increments")
+    return Bootstrap(costs[kept], effects[kept], seed, int((~kept).sum()))
 
 
 def quadrant(delta_cost: float, delta_qaly: float) -> str:

@@ -415,6 +415,7 @@ def _health_economics(
         ],
         "bootstrap": {
             "replicates": boot.replicates,
+            "degenerate_replicates_left_out": boot.degenerate,
             "seed": boot.seed,
             "method": "two-stage non-parametric bootstrap (sites, then participants within sites)",
             "quadrants": {

@@ -21,6 +21,7 @@ urlpatterns = [
     path("randomisation/", include("aftercrisis.randomisation.urls")),
     path("worklist/", include("aftercrisis.followup.urls")),
     path("outcomes/", include("aftercrisis.outcomes.urls")),
+    path("economics/", include("aftercrisis.economics.urls")),
     path("queries/", include("aftercrisis.queries.urls")),
     path("caseload/", include("aftercrisis.intervention.urls")),
     path("peer-support/", include("aftercrisis.intervention.manage_urls")),

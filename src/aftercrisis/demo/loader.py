@@ -339,6 +339,10 @@ from aftercrisis.demo import followup as _followup  # noqa: E402
 
 EXTENSIONS.append(_followup.extend)
 
+from aftercrisis.demo import economics as _economics  # noqa: E402  (after the episodes it builds on)
+
+EXTENSIONS.append(_economics.extend)
+
 from aftercrisis.demo import recruitment as _recruitment  # noqa: E402
 
 EXTENSIONS.append(_recruitment.extend)

@@ -19,10 +19,13 @@ Definitions (day 0 is the randomisation date; "within the year" is the protocol 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from aftercrisis.protocol import Protocol
 
 COLUMNS = (
     "readmitted_1y",
@@ -70,6 +73,23 @@ class Outcomes:
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def rules_for(protocol: Protocol) -> Rules:
+    return Rules(
+        horizon_days=protocol.outcomes.primary.horizon_days,
+        settings=frozenset(protocol.setting_codes),
+        residential=frozenset(s.code for s in protocol.outcomes.acute_care_settings if s.residential),
+    )
+
+
+def reviewed_to(today: dt.date, protocol: Protocol, recorded: list[History]) -> list[History]:
+    """Records are reviewed up to today for anyone whose year is not yet over."""
+    horizon = dt.timedelta(days=protocol.outcomes.primary.horizon_days)
+    return [
+        h if h.randomised_on + horizon <= today else dataclasses.replace(h, review_end=today)
+        for h in recorded
+    ]
 
 
 class HistoryError(ValueError):
@@ -145,6 +165,25 @@ def derive(history: History, rules: Rules) -> Outcomes:
         n_readmissions_1y=len(readmissions) if complete else None,
         acute_bed_days_1y=nights if complete else None,
     )
+
+
+def setting_days(history: History, rules: Rules) -> dict[str, int] | None:
+    """Days in each acute-care setting over follow-up, for costing: nights 0 to E-1 in a setting
+    that occupies a bed (as acute_bed_days_1y counts them), days attended, first and last included,
+    in one that does not; each day once however many episodes in the setting cover it. Unknown
+    (None) unless follow-up is complete, as the bed days are."""
+    end_day, complete = follow_up_end(history, rules.horizon_days)
+    if not complete:
+        return None
+    days = dict.fromkeys(sorted(rules.settings), 0)
+    covered: dict[str, int] = {}
+    for start, stop, setting in _intervals(history, rules, end_day):
+        last = stop if setting in rules.residential else stop + 1
+        low, high = max(start, 0, covered.get(setting, 0)), min(last, end_day)
+        if high > low:
+            days[setting] += high - low
+            covered[setting] = high
+    return days
 
 
 def derive_all(histories: Iterable[History], rules: Rules) -> list[Outcomes]:

@@ -8,21 +8,25 @@ peer support sessions. Identity never enters it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import Counter
 
 import pandas as pd
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from aftercrisis.analysis.consort import ArmFlow, Disposition
+from aftercrisis.analysis.economics import counted
 from aftercrisis.analysis.schema import COLUMNS as DATASET_COLUMNS
+from aftercrisis.analysis.schema import resource_use_column
+from aftercrisis.economics.models import ResourceUse
+from aftercrisis.economics.selectors import days_from_episodes
 from aftercrisis.followup.models import QuestionnaireResponse
 from aftercrisis.intervention.models import SessionOutcome
-from aftercrisis.outcomes.derivation import History, Rules, derive_all
+from aftercrisis.outcomes.derivation import derive_all, reviewed_to, rules_for
 from aftercrisis.outcomes.selectors import histories
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
 from aftercrisis.protocol import Protocol
+from aftercrisis.protocol.models import HealthEconomics
 from aftercrisis.randomisation.selectors import analysis_arms
 
 # (column, instrument, visit) for the scores in the dataset
@@ -31,24 +35,10 @@ SCORES = [
     ("qpr_4m", "qpr15", "m4"),
     ("qpr_18m", "qpr15", "m18"),
     ("csq8_4m", "csq8", "m4"),
+    ("eq5d_0", "eq5d3l", "baseline"),
+    ("eq5d_4m", "eq5d3l", "m4"),
+    ("eq5d_18m", "eq5d3l", "m18"),
 ]
-
-
-def rules_for(protocol: Protocol) -> Rules:
-    return Rules(
-        horizon_days=protocol.outcomes.primary.horizon_days,
-        settings=frozenset(protocol.setting_codes),
-        residential=frozenset(s.code for s in protocol.outcomes.acute_care_settings if s.residential),
-    )
-
-
-def reviewed_to(today: dt.date, protocol: Protocol, recorded: list[History]) -> list[History]:
-    """Records are reviewed up to today for anyone whose year is not yet over."""
-    horizon = dt.timedelta(days=protocol.outcomes.primary.horizon_days)
-    return [
-        h if h.randomised_on + horizon <= today else dataclasses.replace(h, review_end=today)
-        for h in recorded
-    ]
 
 
 def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
@@ -59,7 +49,15 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
         .annotate(
             sessions=Count(
                 "peer_sessions", filter=Q(peer_sessions__outcome=SessionOutcome.HELD), distinct=True
-            )
+            ),
+            session_minutes=Sum(
+                "peer_sessions__duration_minutes", filter=Q(peer_sessions__outcome=SessionOutcome.HELD)
+            ),
+            sessions_untimed=Count(
+                "peer_sessions",
+                filter=Q(peer_sessions__outcome=SessionOutcome.HELD, peer_sessions__duration_minutes=None),
+                distinct=True,
+            ),
         )
         .order_by("trial_id")
     )
@@ -77,8 +75,10 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
     ).values_list("participant_id", "instrument", "visit", "total"):
         column = next(c for c, i, v in SCORES if (i, v) == (instrument, visit))
         scores[(pid, column)] = total
+    resources = resource_use(protocol, people, today)
     rows = []
     for p in people:
+        intervention = arms[p.pk] == protocol.intervention.arm
         row = {
             "participant_id": p.trial_id,
             "site": p.site.code,
@@ -90,10 +90,37 @@ def analysis_dataset(protocol: Protocol, today: dt.date) -> pd.DataFrame:
             "prior_admissions": p.prior_admissions,
             **{k: v for k, v in outcomes[p.trial_id].items() if k != "participant"},
             **{column: scores.get((p.pk, column)) for column, _, _ in SCORES},
-            "sessions_attended": p.sessions if arms[p.pk] == protocol.intervention.arm else 0,
+            "sessions_attended": p.sessions if intervention else 0,
+            # an hour of peer support is costed only when every session held has its length
+            "peer_support_hours": (
+                0 if not intervention else None if p.sessions_untimed else (p.session_minutes or 0) / 60
+            ),
+            **resources.get(p.pk, {}),
         }
         rows.append(row)
-    return pd.DataFrame(rows, columns=[c.name for c in DATASET_COLUMNS])
+    extra = [] if protocol.health_economics is None else resource_columns(protocol.health_economics)
+    return pd.DataFrame(rows, columns=[c.name for c in DATASET_COLUMNS] + extra)
+
+
+def resource_columns(economics: HealthEconomics) -> list[str]:
+    return [resource_use_column(code, period) for code in counted(economics) for period in ("0", "1y")]
+
+
+def resource_use(
+    protocol: Protocol, people: list[Participant], today: dt.date
+) -> dict[int, dict[str, int | None]]:
+    """The resource-use columns of each participant: typed from the records, or, for days in an
+    acute-care setting in the year after randomisation, from the episodes."""
+    if protocol.health_economics is None:
+        return {}
+    found: dict[int, dict[str, int | None]] = {p.pk: {} for p in people}
+    for pid, period, resource, units in ResourceUse.objects.filter(participant__in=people).values_list(
+        "participant_id", "period", "resource", "units"
+    ):
+        found[pid][resource_use_column(resource, period)] = units
+    for pid, days in days_from_episodes(protocol, people, today).items():
+        found[pid].update({resource_use_column(code, "1y"): n for code, n in days.items()})
+    return found
 
 
 def disposition(

@@ -14,6 +14,7 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame
+from aftercrisis.analysis.economics import counted
 from aftercrisis.analysis.effects import NotEstimable
 from aftercrisis.analysis.run import run_plan
 from aftercrisis.lock.services import is_locked
@@ -51,7 +52,9 @@ def produce_report(
     blinded = not locked
     try:
         frame, digest = from_frame(
-            analysis_dataset(trial, today or timezone.localdate()), sites=[s.code for s in trial.sites]
+            analysis_dataset(trial, today or timezone.localdate()),
+            sites=[s.code for s in trial.sites],
+            resources=counted(trial.health_economics) if trial.health_economics else None,
         )
     except DatasetError as exc:
         raise ValidationError([str(p) for p in exc.problems[:20]]) from exc
@@ -69,7 +72,7 @@ def produce_report(
     )
     # A secondary outcome that cannot be estimated yet is shown as such; without the primary, no report.
     try:
-        outputs = run_plan(frame, trial.analysis, labels, disposition=flow)
+        outputs = run_plan(frame, trial.analysis, labels, disposition=flow, economics=trial.health_economics)
     except NotEstimable as exc:
         raise ValidationError(
             f"The trial report cannot be produced yet: the primary outcome cannot be estimated ({exc})"

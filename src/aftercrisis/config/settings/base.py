@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "aftercrisis.workbook",
     "aftercrisis.followup",
     "aftercrisis.outcomes",
+    "aftercrisis.economics",
     "aftercrisis.queries",
     "aftercrisis.reporting",
 ]
