@@ -17,7 +17,18 @@ LOCKED = "The trial database is locked for analysis: trial data cannot be change
 
 def is_locked() -> bool:
     latest = DatabaseLockEvent.objects.only("action").first()
+    return _in_force(latest)
+
+
+def _in_force(latest: DatabaseLockEvent | None) -> bool:
+    """The latest lock or unlock is in force."""
     return latest is not None and latest.action == LockAction.LOCKED
+
+
+def lock_history(limit: int = 50) -> tuple[bool, list[DatabaseLockEvent]]:
+    """Whether the database is locked, and its latest locks and unlocks with who made them: one query."""
+    events = list(DatabaseLockEvent.objects.select_related("by")[:limit])
+    return _in_force(events[0] if events else None), events
 
 
 class DatabaseLocked(ValidationError):

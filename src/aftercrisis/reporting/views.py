@@ -15,11 +15,11 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.charts import bar_chart_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
-from aftercrisis.lock.models import DatabaseLockEvent
 from aftercrisis.lock.services import (
     decide_unlock,
     is_locked,
     lock_database,
+    lock_history,
     request_unlock,
     unlock_state,
 )
@@ -60,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def database_lock(request: HttpRequest) -> HttpResponse:
     """Open: the pre-lock checklist and the lock. Locked: the unlock, which takes two people."""
     actor = acting(request)
-    locked = is_locked()
+    locked, events = lock_history()
     form = LockForm(request.POST or None)
     if request.method == "POST":
         if locked:
@@ -83,10 +83,11 @@ def database_lock(request: HttpRequest) -> HttpResponse:
         "reporting/lock.jinja",
         {
             "locked": locked,
-            "form": form,
+            # Not `form`: this page says itself whether the database is locked (see layout.jinja).
+            "lock_form": form,
             "checklist": [] if locked else lock_checklist(actor, protocol(), timezone.localdate()),
-            "unlock": unlock_state(actor, staff_user(request)),
-            "events": DatabaseLockEvent.objects.select_related("by")[:50],
+            "unlock": unlock_state(actor, staff_user(request)) if locked else None,
+            "events": events,
         },
     )
 
