@@ -58,6 +58,7 @@ MATRIX = {
     "accounts:staff_member":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "accounts:duty_contact":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:list":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "participants:audit":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:detail":       row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:edit":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "participants:edit_identity": row(LOGIN,    OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
