@@ -20,6 +20,32 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+# A label starting with one of these reads on after "Enter" or "Select" without "the" ("Select how ...").
+_NO_ARTICLE = {
+    "a",
+    "an",
+    "the",
+    "your",
+    "how",
+    "if",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "why",
+    "whether",
+}
+
+
+def _in_sentence(label: str) -> str:
+    """A label as the object of a sentence: 'the date of referral', 'the NHS number', 'how it was sent'."""
+    if not label[:2].isupper():  # an initialism (NHS, SAE) keeps its capitals
+        label = label[:1].lower() + label[1:]
+    first = label.split(" ", 1)[0].lower()
+    return label if first in _NO_ARTICLE else f"the {label}"
+
+
 class NamedErrors:
     """'Enter the date of referral', not 'This field is required.' (NHS.UK error message style)."""
 
@@ -30,8 +56,13 @@ class NamedErrors:
         for field in self.fields.values():
             label = str(field.label or "").lower()
             if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
-                verb = "Select" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "Enter"
-                field.error_messages["required"] = f"{verb} {label}"
+                if isinstance(field, forms.BooleanField):  # a confirmation that must be ticked
+                    field.error_messages["required"] = f"Tick “{field.label}” to go on"
+                else:
+                    verb = (
+                        "Select" if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) else "Enter"
+                    )
+                    field.error_messages["required"] = f"{verb} {_in_sentence(str(field.label or ''))}"
             if "invalid" in field.error_messages and isinstance(field, forms.DateField):
                 field.error_messages["invalid"] = f"{label.capitalize()} must be a real date, like 31 3 1980"
             if getattr(field, "max_length", None) is not None:

@@ -97,7 +97,7 @@ def test_disabling_stops_sign_in_and_keeps_the_reason(client, staff, actor_of):
     client.force_login(manager)
     url = reverse("accounts:staff_member", args=[person.pk])
     refused = client.post(url, {"action": "active", "active-reason": ""}).content.decode()
-    assert "Enter reason" in refused
+    assert "Enter the reason" in refused
     client.post(url, {"action": "active", "active-reason": "left the crisis team"})
     person.refresh_from_db()
     assert not person.is_active

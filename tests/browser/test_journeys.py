@@ -54,7 +54,7 @@ def test_a_referral_works_without_javascript(browser, live_server, demo):
     page.get_by_label("Date of birth").fill("1990-04-01")
     page.get_by_role("button", name="Refer").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        "Enter date of referral"
+        "Enter the date of referral"
     )  # left empty: named, nothing saved
     assert not Participant.objects.filter(identity__family_name="Referral").exists()
     expect(page.get_by_label("First name")).to_have_value("Jo")  # what was typed is kept

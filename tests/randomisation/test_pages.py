@@ -94,7 +94,7 @@ def test_unblinding_decision_with_a_damaged_request_id_is_refused(
         assert response.redirect_chain == [(url, 302)]
         page = response.content.decode()
         assert "Unblinding request does not match a record on this page" in page or (
-            damaged == "" and "Enter unblinding request" in page
+            damaged == "" and "Enter the unblinding request" in page
         )
     response = client.post(url, {"request": open_request.pk + 1, "decision": "approve"}, follow=True)
     assert "That unblinding request is no longer open" in response.content.decode()

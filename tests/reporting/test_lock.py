@@ -38,7 +38,7 @@ def test_the_trial_manager_locks_with_a_reason_and_the_statistician_is_unblinded
 
     client.force_login(staff[Role.TRIAL_MANAGER])
     refused = client.post("/reports/lock/", {"reason": " "})
-    assert refused.status_code == 200 and b"Enter reason" in refused.content
+    assert refused.status_code == 200 and b"Enter the reason" in refused.content
     unconfirmed = client.post("/reports/lock/", {"reason": "all queries resolved"})
     assert b"Confirm that you have reviewed the checklist" in unconfirmed.content
     assert not is_locked()

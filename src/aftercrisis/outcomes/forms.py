@@ -62,6 +62,8 @@ class EpisodeForm(NamedErrors, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end date must be the same as or after the start date")
         data["before_randomisation_reason"] = confirmed_reason(
             self,
             "before_randomisation_confirmed",
