@@ -191,3 +191,19 @@ def test_eq5d3l_index_is_monotone_in_every_dimension(levels):
             worse = [*levels]
             worse[k] += 1
             assert score(eq, answers("eq5d3l", worse)).total < base
+
+
+def test_options_carry_their_wording_or_at_least_anchored_ends():
+    """Wording that may be shipped is shown with each value; licensed options show which end is which."""
+    from aftercrisis.followup.instruments import instrument
+
+    assert instrument("lsns6").item("family_contact").choices()[3] == (3, "3 Three or four")
+    assert instrument("uls8").item("q1").choices()[0] == (1, "1 Never")
+    assert instrument("csq8").item("q2").choices() == [
+        (1, "1 (least favourable)"),
+        (2, "2"),
+        (3, "3"),
+        (4, "4 (most favourable)"),
+    ]
+    assert instrument("csq8").item("q1").choices()[0] == (4, "4 (most favourable)")  # as printed, 4 first
+    assert instrument("eq5d3l").item("vas").choices()[0] == (0, "0")  # its own range, no options

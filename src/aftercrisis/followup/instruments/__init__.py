@@ -34,12 +34,17 @@ class Item:
     scored: bool = True
     descending: bool = False  # the paper form lists the options from the highest value down
     options: tuple[str, ...] = ()
+    # What the ends of the scale mean, in the project's words, where the options' wording is licensed.
+    anchors: tuple[tuple[int, str], ...] = ()
 
     def choices(self) -> list[tuple[int, str]]:
-        """The answer values with their option text, in the paper form's order."""
+        """The answer values with their option text (or the anchor of an end), in the paper form's order."""
         values = range(self.minimum, self.maximum + 1)
-        texts = self.options if len(self.options) == len(values) else tuple(str(v) for v in values)
-        pairs = [(v, f"{v} {t}" if t != str(v) else t) for v, t in zip(values, texts, strict=True)]
+        named = dict(self.anchors)
+        if len(self.options) == len(values):
+            pairs = [(v, f"{v} {t}") for v, t in zip(values, self.options, strict=True)]
+        else:
+            pairs = [(v, f"{v} ({named[v]})" if v in named else str(v)) for v in values]
         return pairs[::-1] if self.descending else pairs
 
 
@@ -84,6 +89,7 @@ def parse_instrument(data: Mapping[str, Any], where: str) -> Instrument:
     scoring = _require(data, "scoring", where)
     low, high = int(responses["minimum"]), int(responses["maximum"])
     options = tuple(str(o) for o in responses.get("options", ()))
+    anchors = tuple((int(v), str(t)) for v, t in (responses.get("anchors") or {}).items())
     items: list[Item] = []
     for n, raw in enumerate(_require(data, "items", where), start=1):
         code = _require(raw, "code", f"{where}: items[{n}]")
@@ -97,6 +103,7 @@ def parse_instrument(data: Mapping[str, Any], where: str) -> Instrument:
                 scored=bool(raw.get("scored", True)),
                 descending=bool(raw.get("descending", False)),
                 options=options if "minimum" not in raw else (),
+                anchors=anchors if "minimum" not in raw else (),
             )
         )
     codes = [i.code for i in items]
