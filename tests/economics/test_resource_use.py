@@ -176,3 +176,13 @@ def test_the_live_dataset_fills_the_economic_columns(randomised, actor_of, staff
     assert row["use_cmht_contact_1y"] == 2 and row["use_inpatient_ward_day_0"] == 2
     assert row["use_inpatient_ward_day_1y"] == 0  # no episode in the year
     assert {"eq5d_0", "eq5d_4m", "eq5d_18m", "peer_support_hours"} <= set(frame.columns)
+
+
+def test_before_randomisation_the_page_says_why_and_has_no_form(client, make_participant, staff):
+    consented = make_participant("CAM", Status.CONSENTED)
+    client.force_login(staff[Role.RESEARCHER])
+    page = client.get(
+        reverse("economics:resource_use", kwargs={"trial_id": consented.trial_id})
+    ).content.decode()
+    assert f"Resource use is counted once {consented.trial_id} is randomised." in page
+    assert "<form" not in page[page.index("<main") :]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -28,7 +28,14 @@ def resource_use(request: HttpRequest, trial_id: str) -> HttpResponse:
     trial = protocol()
     resources = typed_resources(trial)
     if not resources or not hasattr(participant, "allocation"):
-        raise Http404
+        why = (
+            "This trial's protocol costs no resource use."
+            if not resources
+            else f"Resource use is counted once {participant.trial_id} is randomised."
+        )
+        return render(
+            request, "economics/resource_use.jinja", {"participant": participant, "form": None, "why": why}
+        )
     form = ResourceUseForm(request.POST or None, resources=resources, entered=entered_for(participant))
     if request.method == "POST" and form.is_valid():
         try:
