@@ -112,6 +112,9 @@ MATRIX = {
     "queries:run":               row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reporting:trial_report":    row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:snapshot":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:form_exports":    row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:form_bundle":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
+    "reporting:form_csv":        row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:analysis_dataset": row(LOGIN,    OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "followup:visit":            row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "followup:questionnaire":    row(LOGIN,     FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -167,16 +170,17 @@ def _blinded_snapshot(staff):
 
 
 def _query(participant, staff):
-    """A data query on the participant, raised by hand through the service."""
-    from aftercrisis.accounts.selectors import actor_for
-    from aftercrisis.config.trial import protocol
-    from aftercrisis.queries.services import raise_query
+    """A data query on the participant, as the trial manager raises one (made directly, so that it can be
+    made while the database is locked)."""
+    from aftercrisis.queries.models import DataQuery, QueryAction, QueryMessage
 
     manager = staff[Role.TRIAL_MANAGER]
-    return raise_query(
-        actor_for(manager, Role.TRIAL_MANAGER), protocol(), participant,
-        field="baseline.age_at_entry", text="Please check the age at entry", by=manager,
-    )  # fmt: skip
+    query, made = DataQuery.objects.get_or_create(
+        participant=participant, form="baseline", field="age_at_entry", defaults={"raised_by": manager}
+    )
+    if made:
+        QueryMessage.objects.create(query=query, action=QueryAction.RAISED, text="Check the age", by=manager)
+    return query
 
 
 def _outcome(response) -> str:
@@ -222,6 +226,8 @@ def url_of(name: str, sample, staff) -> str:
         kwargs["pk"] = _query(sample, staff).pk
     if name == "reporting:snapshot":
         kwargs.update(pk=_blinded_snapshot(staff).pk, kind="html")
+    if name == "reporting:form_csv":
+        kwargs["form"] = "participants"
     if name == "accounts:set_password":
         kwargs.update(uidb64="MQ", token="not-a-token")
     if name == "accounts:staff_member":

@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.accounts.selectors import actor_for
 from aftercrisis.audit import record_creation
+from aftercrisis.config.trial import protocol as protocol_of
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.lock.models import DatabaseLockEvent, LockAction
 from aftercrisis.lock.services import DatabaseLocked
@@ -101,7 +103,7 @@ def test_each_check_finds_its_discrepancy_in_the_users_words(core_protocol):
 def test_no_check_text_reveals_an_arm(core_protocol):
     words = [a.code for a in core_protocol.arms] + [a.name for a in core_protocol.arms]
     texts = [c.message for c in checks.CHECKS] + [f.label for f in checks.FIELDS]
-    for word in words + ["session", "caseload", "peer", "workbook", "dispatch"]:
+    for word in [*words, "session", "caseload", "peer", "workbook", "dispatch"]:
         assert not any(word.lower() in t.lower() for t in texts), word
 
 
@@ -273,3 +275,42 @@ def test_pages_raise_answer_and_close_a_query(client, core_protocol, make_partic
     assert query.state == QueryState.CLOSED
     listed = client.get(reverse("queries:list") + "?state=closed").content.decode()
     assert f"Query {query.pk}" in listed and "Check sex" in listed
+
+
+def test_the_command_runs_the_checks_and_is_refused_while_locked(overlapping, staff, capsys):
+    from aftercrisis.cli import main
+
+    assert main(["queries", "run", "--today", "2026-03-06"]) == 0
+    assert "queries raised" in capsys.readouterr().out
+    assert DataQuery.objects.filter(check_code="episodes_overlap").count() == 1
+    assert main(["queries", "run", "--today", "2026-03-06"]) == 0
+    assert "0 queries raised" in capsys.readouterr().out
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    assert main(["queries", "run"]) == 1
+    assert "locked for analysis" in capsys.readouterr().err
+
+
+def test_the_query_forms_say_the_database_is_locked_before_they_are_filled_in(
+    client, make_participant, staff
+):
+    participant = make_participant("CAM")
+    query = raise_query(
+        actor_for(staff[Role.TRIAL_MANAGER], Role.TRIAL_MANAGER), protocol_of(), participant,
+        field="baseline.sex", text="Check", by=staff[Role.TRIAL_MANAGER],
+    )  # fmt: skip
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    assert b"locked for analysis" in client.get(reverse("queries:new")).content
+    client.force_login(staff[Role.RESEARCHER])
+    page = client.get(reverse("queries:detail", kwargs={"pk": query.pk}))
+    assert b"locked for analysis" in page.content
+    refused = client.post(
+        reverse("queries:detail", kwargs={"pk": query.pk}), {"action": "answered", "text": "x"}
+    )
+    assert refused.status_code == 200 and b"locked for analysis" in refused.content
+    query.refresh_from_db()
+    assert query.state == QueryState.OPEN and query.messages.count() == 1

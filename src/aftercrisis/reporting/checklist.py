@@ -11,12 +11,11 @@ from django.urls import reverse
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.followup.models import VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
-from aftercrisis.outcomes.derivation import derive_all
+from aftercrisis.outcomes.derivation import derive_all, reviewed_to, rules_for
 from aftercrisis.outcomes.selectors import histories, overlaps_for
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
 from aftercrisis.queries.selectors import UNRESOLVED
-from aftercrisis.reporting.dataset import reviewed_to, rules_for
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,10 @@ def lock_checklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[Che
         **{
             f"visit_{code}": Count(
                 "pk",
-                filter=Q(allocation__randomised_on__range=days)
-                & ~Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=code)),
+                filter=Q(
+                    ~Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=code)),
+                    allocation__randomised_on__range=days,
+                ),
                 distinct=True,
             )
             for code, days in in_window.items()

@@ -102,7 +102,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 def unlock_request(request: HttpRequest) -> HttpResponse:
     form = UnlockRequestForm(request.POST)
     if not form.is_valid():
-        raise ValidationError(form.errors["reason"])
+        raise ValidationError(list(form.errors["reason"]))
     request_unlock(acting(request), by=staff_user(request), reason=form.cleaned_data["reason"])
     messages.success(
         request, "Unlock requested: it needs the agreement of the other person before it happens."
@@ -115,7 +115,7 @@ def unlock_request(request: HttpRequest) -> HttpResponse:
 def unlock_decision(request: HttpRequest) -> HttpResponse:
     form = UnlockDecisionForm(request.POST)
     if not form.is_valid():
-        raise ValidationError(form.errors["decision"])
+        raise ValidationError(list(form.errors["decision"]))
     agree = form.cleaned_data["decision"] == "agree"
     decide_unlock(acting(request), by=staff_user(request), agree=agree)
     messages.success(request, "The database is now unlocked." if agree else "The unlock was declined.")
