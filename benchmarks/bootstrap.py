@@ -26,9 +26,10 @@ from aftercrisis.protocol import load_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 2023
+Models = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def models() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def models() -> Models:
     """Covariates and outcomes of the cost and QALY regressions, and each participant's site."""
     protocol = load_protocol(ROOT / "protocols" / "core.yaml")
     assert protocol.health_economics is not None
@@ -39,8 +40,9 @@ def models() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return cost_x, data["cost_1y"].to_numpy(float), qaly_x, data["qaly"].to_numpy(float), sites
 
 
-def library_loop(cost_x, cost, qaly_x, qaly, sites, replicates: int, sample: int) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]
+def library_loop(models: Models, replicates: int, sample: int) -> tuple[float, np.ndarray]:
     """Seconds to fit both models with statsmodels to the first `sample` of the same replicates."""
+    cost_x, cost, qaly_x, qaly, sites = models
     weights = economics.bootstrap_weights(sites, replicates, np.random.default_rng(SEED))
     started = time.perf_counter()
     found = []
@@ -69,7 +71,7 @@ def main() -> None:
     )
     vectorised = time.perf_counter() - started
     print(f"batched: {args.replicates:,} replicates in {vectorised:.3f} s")
-    looped, loop_found = library_loop(cost_x, cost, qaly_x, qaly, sites, args.replicates, args.sample)
+    looped, loop_found = library_loop((cost_x, cost, qaly_x, qaly, sites), args.replicates, args.sample)
     scaled = looped * args.replicates / args.sample
     same = np.allclose(loop_found[:, 0], batched.costs[: args.sample], rtol=1e-9, atol=1e-6) and np.allclose(
         loop_found[:, 1], batched.qalys[: args.sample], rtol=1e-9, atol=1e-12

@@ -480,7 +480,7 @@ def _economic_table(
     money = economics.currency
     rows = [
         {
-            "": economics.unit_cost(code.removeprefix("cost_")).name,
+            "": economics.unit_cost(str(code).removeprefix("cost_")).name,
             labels.compared: f"{means[1]:,.0f}",
             labels.reference: f"{means[0]:,.0f}",
             "Adjusted difference (95% CI)": "",
