@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aftercrisis.reporting import views
+from aftercrisis.reporting import export_views, views
 
 app_name = "reporting"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("trial-report/", views.trial_report, name="trial_report"),
     path("trial-report/<int:pk>.<str:kind>", views.snapshot, name="snapshot"),
     path("analysis-dataset.csv", views.analysis_dataset_csv, name="analysis_dataset"),
+    path("forms/", export_views.form_exports, name="form_exports"),
+    path("forms/bundle.zip", export_views.form_bundle, name="form_bundle"),
+    path("forms/<str:form>.csv", export_views.form_csv, name="form_csv"),
 ]
