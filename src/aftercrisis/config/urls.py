@@ -4,6 +4,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from aftercrisis.accounts.views import home, sites
+from aftercrisis.api.api import api
 from aftercrisis.config.health import healthz
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
     path("account/", include("aftercrisis.accounts.urls")),
+    path("account/api-tokens/", include("aftercrisis.api.urls")),
+    path("api/v1/", api.urls),
     path("participants/", include("aftercrisis.participants.urls")),
     path("recruitment/", include("aftercrisis.recruitment.urls")),
     path("randomisation/", include("aftercrisis.randomisation.urls")),

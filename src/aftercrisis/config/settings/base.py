@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "aftercrisis.economics",
     "aftercrisis.queries",
     "aftercrisis.reporting",
+    "aftercrisis.api",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "aftercrisis.api.problems.ProblemsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -125,6 +127,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+
+# Requests an API token may make in each window of seconds, counted per process unless the cache is shared.
+API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", 600)), 60)
 
 # Five failed sign-ins lock the account and address for an hour.
 AXES_FAILURE_LIMIT = 5

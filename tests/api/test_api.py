@@ -1,0 +1,271 @@
+"""The API through the test client: tokens, problem details, the same scope and masking as the pages,
+all-or-nothing writes audited with the token named."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from aftercrisis.accounts.roles import Role
+from aftercrisis.api.models import ApiToken, IdempotentRandomisation
+from aftercrisis.api.tokens import issue_token
+from aftercrisis.outcomes.models import AcuteCareEpisode
+from aftercrisis.participants.models import Participant, Status
+from aftercrisis.randomisation.models import Allocation
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def bearer(staff):
+    """The Authorization header of a fresh token for each role's member of staff."""
+
+    def make(role: Role) -> dict[str, str]:
+        today = timezone.localdate()
+        issued = issue_token(
+            staff[role],
+            name=f"{role.value} script",
+            role=role,
+            expires_on=today + dt.timedelta(days=30),
+            today=today,
+        )
+        return {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+
+    return make
+
+
+def _is_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == status
+    assert "Traceback" not in response.content.decode()
+    return body
+
+
+def test_only_the_tokens_hash_is_kept_and_it_authenticates_as_its_role(
+    client, staff, bearer, make_participant
+):
+    make_participant("CAM")
+    headers = bearer(Role.RESEARCHER)
+    secret = headers["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    assert not ApiToken.objects.filter(secret_sha256=secret).exists()
+    response = client.get("/api/v1/participants", **headers)
+    assert response.status_code == 200
+    assert [p["site"] for p in response.json()["items"]] == ["CAM"]
+
+
+@pytest.mark.parametrize(
+    "authorization", ["", "Bearer not-a-token", "Basic dXNlcjpwYXNz"], ids=["none", "unknown", "basic"]
+)
+def test_without_a_valid_token_the_answer_is_401_problem(client, authorization):
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    _is_problem(client.get("/api/v1/participants", **headers), 401)
+
+
+def test_revoked_expired_and_withdrawn_role_tokens_stop_working(client, staff, bearer):
+    for spoil in (
+        lambda t: ApiToken.objects.filter(pk=t.pk).update(revoked_at=timezone.now()),
+        lambda t: ApiToken.objects.filter(pk=t.pk).update(
+            expires_on=timezone.localdate() - dt.timedelta(days=1)
+        ),
+        lambda t: t.user.role_assignments.all().delete(),
+    ):
+        headers = bearer(Role.RESEARCHER)
+        assert client.get("/api/v1/participants", **headers).status_code == 200
+        spoil(ApiToken.objects.latest("pk"))
+        _is_problem(client.get("/api/v1/participants", **headers), 401)
+
+
+def test_a_token_is_limited_in_rate(client, bearer, settings):
+    settings.API_RATE_LIMIT = (3, 60)
+    cache.clear()
+    headers = bearer(Role.RESEARCHER)
+    assert [client.get("/api/v1/participants", **headers).status_code for _ in range(3)] == [200] * 3
+    refused = client.get("/api/v1/participants", **headers)
+    _is_problem(refused, 429)
+    assert 0 < int(refused["Retry-After"]) <= 60
+    cache.clear()
+
+
+def test_out_of_scope_is_the_same_404_as_no_such_participant(client, bearer, make_participant):
+    elsewhere = make_participant("BRI")
+    headers = bearer(Role.RESEARCHER)  # works at CAM only
+    outside = client.get(f"/api/v1/participants/{elsewhere.trial_id}", **headers)
+    missing = client.get("/api/v1/participants/CAM-9999", **headers)
+    assert _is_problem(outside, 404) == _is_problem(missing, 404)
+
+
+def test_a_masked_role_never_gets_an_arm(client, bearer, supported):
+    participant = supported()
+    manager = client.get(
+        f"/api/v1/participants/{participant.trial_id}/allocation", **bearer(Role.TRIAL_MANAGER)
+    )
+    assert manager.json()["arm"] == "intervention"
+    researcher = bearer(Role.RESEARCHER)
+    masked = client.get(f"/api/v1/participants/{participant.trial_id}/allocation", **researcher)
+    never = client.get("/api/v1/participants/CAM-9999/allocation", **researcher)
+    assert _is_problem(masked, 404) == _is_problem(never, 404)
+    for url in (
+        f"/api/v1/participants/{participant.trial_id}",
+        f"/api/v1/participants/{participant.trial_id}/visits",
+        "/api/v1/participants",
+        "/api/v1/worklist",
+    ):
+        text = client.get(url, **researcher).content.decode()
+        assert "intervention" not in text and '"arm"' not in text, url
+
+
+def test_randomising_with_the_same_key_gives_the_same_allocation_once(
+    client, bearer, allocation_lists, make_participant
+):
+    participant = make_participant("CAM", Status.CONSENTED)
+    other = make_participant("CAM", Status.CONSENTED)
+    headers = {**bearer(Role.TRIAL_MANAGER), "HTTP_IDEMPOTENCY_KEY": "visit-42"}
+    url = f"/api/v1/participants/{participant.trial_id}/randomise"
+    first, again = client.post(url, **headers), client.post(url, **headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["arm"] == again.json()["arm"] and again.json()["created"] is False
+    assert Allocation.objects.filter(participant=participant).count() == 1
+    reused = client.post(f"/api/v1/participants/{other.trial_id}/randomise", **headers)
+    assert _is_problem(reused, 422)["errors"][0]["field"] == "Idempotency-Key"
+    assert not Allocation.objects.filter(participant=other).exists()
+    assert IdempotentRandomisation.objects.count() == 1
+    history = Allocation.history.get(participant=participant)
+    assert history.history_change_reason == "randomised via API token trial_manager script"
+
+
+def test_a_masked_role_may_not_randomise(client, bearer, allocation_lists, make_participant):
+    participant = make_participant("CAM", Status.CONSENTED)
+    headers = {**bearer(Role.RESEARCHER), "HTTP_IDEMPOTENCY_KEY": "k"}
+    _is_problem(client.post(f"/api/v1/participants/{participant.trial_id}/randomise", **headers), 403)
+    assert not Allocation.objects.filter(participant=participant).exists()
+
+
+def test_randomising_needs_an_idempotency_key(client, bearer, allocation_lists, make_participant):
+    participant = make_participant("CAM", Status.CONSENTED)
+    body = _is_problem(
+        client.post(f"/api/v1/participants/{participant.trial_id}/randomise", **bearer(Role.TRIAL_MANAGER)),
+        422,
+    )
+    assert [e["field"] for e in body["errors"]] == ["Idempotency-Key"]
+
+
+def _episodes(client, headers, episodes):
+    return client.post("/api/v1/episodes", {"episodes": episodes}, content_type="application/json", **headers)
+
+
+def test_episodes_are_recorded_all_or_none_with_each_row_named(client, bearer, supported):
+    participant = supported()
+    headers = bearer(Role.RESEARCHER)
+    start = (participant.allocation.randomised_on + dt.timedelta(days=20)).isoformat()
+    good = {
+        "trial_id": participant.trial_id,
+        "setting": "inpatient_ward",
+        "start": start,
+        "source_reference": "ward-1",
+    }
+    refused = _episodes(
+        client,
+        headers,
+        [good, {**good, "setting": "spa", "source_reference": "ward-2"}, {**good, "trial_id": "BRI-0001"}],
+    )
+    messages = [e["message"] for e in _is_problem(refused, 422)["errors"]]
+    assert any(m.startswith("row 2: setting:") for m in messages) and any(
+        m.startswith("row 3: trial_id:") for m in messages
+    )
+    assert not AcuteCareEpisode.objects.exists()
+    assert _episodes(client, headers, [good]).status_code == 201
+    episode = AcuteCareEpisode.objects.get()
+    assert episode.history.get().history_change_reason == "episode imported via API token researcher script"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"episodes": []}, "episodes"),
+        (
+            {"episodes": [{"trial_id": "CAM-0001", "setting": "inpatient_ward", "start": "2026-02-30"}]},
+            "episodes.0.start",
+        ),
+        ({"episodes": [{"trial_id": "CAM-0001", "start": "2026-02-03"}]}, "episodes.0.setting"),
+        ({}, "episodes"),
+    ],
+)
+def test_malformed_episodes_are_named_and_write_nothing(client, bearer, body, field):
+    response = client.post(
+        "/api/v1/episodes", body, content_type="application/json", **bearer(Role.RESEARCHER)
+    )
+    assert field in [e["field"] for e in _is_problem(response, 422)["errors"]]
+    assert not AcuteCareEpisode.objects.exists()
+
+
+def test_a_referral_goes_through_the_referral_forms_checks(client, bearer, sites):
+    headers = bearer(Role.REFERRER)  # refers at CAM only
+    referral = {
+        "site": "CAM",
+        "given_name": "Jo",
+        "family_name": "Bloggs",
+        "nhs_number": "943 476 5919",
+        "date_of_birth": "1980-03-31",
+        "referred_on": timezone.localdate().isoformat(),
+    }
+    made = client.post("/api/v1/referrals", referral, content_type="application/json", **headers)
+    assert made.status_code == 201
+    assert Participant.objects.get(trial_id=made.json()["trial_id"]).identity.nhs_number == "9434765919"
+    count = Participant.objects.count()
+    for change, field in [
+        ({"nhs_number": "123"}, "nhs_number"),
+        ({"site": "BRI"}, "site"),
+        ({"nhs_number": "943 476 5919"}, "nhs_number"),
+    ]:
+        refused = client.post(
+            "/api/v1/referrals", {**referral, **change}, content_type="application/json", **headers
+        )
+        assert field in [e["field"] for e in _is_problem(refused, 422)["errors"]], change
+    assert Participant.objects.count() == count
+
+
+def test_the_analysis_dataset_is_only_for_those_who_see_every_arm(client, bearer, supported):
+    supported()
+    dataset = client.get("/api/v1/analysis-dataset.csv", **bearer(Role.TRIAL_MANAGER))
+    assert dataset.status_code == 200 and dataset["Content-Type"] == "text/csv"
+    _is_problem(
+        client.get("/api/v1/analysis-dataset.csv", **bearer(Role.STATISTICIAN)), 403
+    )  # blinded until lock
+
+
+def test_unknown_addresses_and_methods_are_problems_too(client, bearer):
+    headers = bearer(Role.RESEARCHER)
+    _is_problem(client.get("/api/v1/nowhere", **headers), 404)
+    refused = _is_problem(client.delete("/api/v1/participants", **headers), 405)
+    assert "GET" in refused["detail"]
+
+
+def test_the_session_works_in_the_chosen_role_and_writes_need_the_csrf_token(staff, supported):
+    from django.test import Client
+
+    participant = supported()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff[Role.RESEARCHER])
+    assert browser.get(f"/api/v1/participants/{participant.trial_id}").status_code == 200
+    episode = {
+        "trial_id": participant.trial_id,
+        "setting": "inpatient_ward",
+        "start": timezone.localdate().isoformat(),
+    }
+    refused = browser.post("/api/v1/episodes", {"episodes": [episode]}, content_type="application/json")
+    assert refused.status_code == 403 and not AcuteCareEpisode.objects.exists()
+
+
+def test_the_documentation_is_for_signed_in_staff(client, staff, bearer):
+    assert client.get("/api/v1/docs").status_code == client.get("/api/v1/openapi.json").status_code == 302
+    schema = client.get("/api/v1/openapi.json", **bearer(Role.STATISTICIAN)).json()
+    assert schema["openapi"].startswith("3.1")
+    client.force_login(staff[Role.RESEARCHER])
+    assert client.get("/api/v1/docs").status_code == 200
