@@ -1,7 +1,7 @@
 """Hostile input for any HTML form: find the forms on a page, send each field bad values, judge the answers.
 
-`attack(client, page_url, html)` returns the problems it saw as sentences, so a test can assert there are
-none and a meta-test can assert a broken view is caught.
+`forms_of(html)` finds a page's forms; `attack(client, form, page_url, uploads)` returns the problems it
+saw as sentences, so a test can assert there are none and a meta-test can assert a careless view is caught.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -34,7 +35,8 @@ NUMBER = ["", "-1", BIG, str(10**30), "1e309", "NaN", "abc", "1.5", "1" * 300, I
 DATE = ["", "2026-02-30", "0000-01-01", "9999-12-31", "1900-01-01", "abc", "2026-13-01", "99999-01-01"]
 HIDDEN = ["", BIG, str(10**30), "-1", "abc", "x" * 300, INJECTIONS[3]]
 CHOICE = ["", "not-an-option", "x" * 300, BIG, "-1", INJECTIONS[0], INJECTIONS[3]]
-# Fields after the first few of the same kind and options get only these (a questionnaire's items).
+# Fields after the first two of a family (same kind, options and name before its first _ or -, digits
+# aside: a questionnaire's items, a resource-use grid, a workbook's repeated goals) get one of these each.
 SAME_AGAIN = ["", "not-an-option", BIG]
 
 # Models whose rows count refused attempts on purpose (an authenticator's throttle): a refusal may change them.
@@ -56,7 +58,6 @@ class Field:
 class Form:
     method: str
     action: str
-    enctype: str
     fields: dict[str, Field] = field(default_factory=dict)
 
     def add(self, name: str, kind: str, value: str | None, chosen: bool, option: bool) -> None:
@@ -90,7 +91,7 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v if v is not None else "" for k, v in attrs}
         if tag == "form":
-            self._form = Form(a.get("method", "get").lower(), a.get("action", ""), a.get("enctype", ""))
+            self._form = Form(a.get("method", "get").lower(), a.get("action", ""))
             self.forms.append(self._form)
         if tag == "option" and self._select is not None:
             self._option = (a.get("value"), "selected" in a)
@@ -161,12 +162,12 @@ def baseline(form: Form) -> dict[str, str | list[str]]:
 
 def variants(form: Form) -> Iterator[tuple[str, str | None]]:
     """(field, value) pairs to send in place of the baseline's; None leaves the field out."""
-    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    seen: dict[tuple[str, tuple[str, ...], str], int] = {}
     for f in form.fields.values():
         if f.name == "csrfmiddlewaretoken" or f.kind == "file":
             continue
-        again = seen.get((f.kind, tuple(f.options)), 0)
-        seen[(f.kind, tuple(f.options))] = again + 1
+        family = (f.kind, tuple(f.options), re.split(r"[_-]", re.sub(r"\d+", "#", f.name))[0])
+        again = seen[family] = seen.get(family, 0) + 1
         if f.kind == "number":
             values = NUMBER
         elif f.kind == "date":
@@ -177,9 +178,9 @@ def variants(form: Form) -> Iterator[tuple[str, str | None]]:
             values = TEXT
         else:
             values = CHOICE
-        if again >= 2:
-            values = SAME_AGAIN
-        if f.kind in {"checkbox", "multi", "submit"}:
+        if again > 2:
+            values = [SAME_AGAIN[again % len(SAME_AGAIN)]]
+        elif f.kind in {"checkbox", "multi", "submit"}:
             yield f.name, None
         yield from ((f.name, v) for v in values if v not in f.options or v == "")
 
