@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
@@ -186,3 +188,19 @@ def test_before_randomisation_the_page_says_why_and_has_no_form(client, make_par
     ).content.decode()
     assert f"Resource use is counted once {consented.trial_id} is randomised." in page
     assert "<form" not in page[page.index("<main") :]
+
+
+def test_the_page_makes_a_bounded_number_of_queries(client, randomised, actor_of, staff, core_protocol):
+    record_resource_use(
+        actor_of(Role.RESEARCHER),
+        core_protocol,
+        randomised,
+        _all_units(core_protocol),
+        by=staff[Role.RESEARCHER],
+    )
+    client.force_login(staff[Role.RESEARCHER])
+    url = reverse("economics:resource_use", kwargs={"trial_id": randomised.trial_id})
+    client.get(url)  # warm the per-process caches
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 10, [q["sql"][:80] for q in queries]
