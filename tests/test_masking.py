@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlparse
 
@@ -38,6 +40,16 @@ def _arm_patterns(protocol) -> list[re.Pattern[str]]:
     ]
 
 
+def _zip_text(body: bytes) -> str:
+    """A bundle's text members (its CSVs carry what its Parquet and Stata files hold)."""
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    return "\n".join(
+        f"{name}\n{archive.read(name).decode()}"
+        for name in archive.namelist()
+        if name.endswith((".csv", ".txt"))
+    )
+
+
 def crawl(username: str, limit: int = 400) -> dict[str, str]:
     """Every same-site page and download reachable by following links from the home page."""
     client = Client()
@@ -51,7 +63,7 @@ def crawl(username: str, limit: int = 400) -> dict[str, str]:
             continue
         response = client.get(path, follow=True)
         body = b"".join(response.streaming_content) if response.streaming else response.content
-        text = body.decode()
+        text = _zip_text(body) if response.get("Content-Type") == "application/zip" else body.decode()
         seen[path] = text
         if response.get("Content-Type", "").startswith("text/html"):
             parser = _Links()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import pandas as pd
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from pandas.io.stata import InvalidColumnName
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
@@ -162,11 +164,15 @@ def bundle(actor: Actor) -> bytes:
             archive.writestr(f"parquet/{form.name}.parquet", parquet.getvalue())
             stata = io.BytesIO()
             try:
-                frame.to_stata(stata, write_index=False, version=118)
+                with warnings.catch_warnings(record=True) as renamed:
+                    warnings.simplefilter("always", InvalidColumnName)
+                    frame.to_stata(stata, write_index=False, version=118)
             except (ValueError, TypeError) as exc:
                 notes.append(f"{form.name}: no Stata file ({exc})")
             else:
                 archive.writestr(f"stata/{form.name}.dta", stata.getvalue())
+                # A column named as a Stata reserved word (end) is renamed (_end): say so.
+                notes += [f"{form.name}.dta: {' '.join(str(w.message).split())}" for w in renamed]
         archive.writestr("data_dictionary.csv", dictionary(actor).to_csv(index=False))
         archive.writestr(
             "README.txt",
