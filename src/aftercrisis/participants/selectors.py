@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TypedDict
+
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django_stubs_ext import WithAnnotations
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.participants.models import Identity, Participant, normalise_nhs_number
@@ -51,7 +55,13 @@ def participant_for(actor: Actor, trial_id: str) -> Participant:
         raise Http404("no such participant") from exc
 
 
-def participant_record(actor: Actor, trial_id: str) -> Participant:
+class RecordAnnotations(TypedDict):
+    randomised_on: dt.date | None
+    episode_count: int
+    sae_count: int
+
+
+def participant_record(actor: Actor, trial_id: str) -> WithAnnotations[Participant, RecordAnnotations]:
     """One participant for their own page, in one query: with their identity (for roles that may see it),
     death, date of randomisation, and how many acute-care episodes and serious adverse events are recorded."""
     rows = (
@@ -74,6 +84,6 @@ def participant_record(actor: Actor, trial_id: str) -> Participant:
 def identity_for(actor: Actor, participant: Participant) -> Identity | None:
     if not actor.can(Capability.VIEW_IDENTITY):
         return None
-    if Participant.identity.is_cached(participant):  # type: ignore[attr-defined]
+    if Participant.identity.is_cached(participant):
         return participant.identity  # read with the participant, in the actor's scope
     return Identity.objects.filter(participant__in=participants_for(actor), participant=participant).first()

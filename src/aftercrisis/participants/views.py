@@ -31,7 +31,6 @@ from aftercrisis.randomisation.readiness import BASELINE_INCOMPLETE, why_not_rea
 from aftercrisis.randomisation.selectors import allocation_for, sees_every_arm
 from aftercrisis.recruitment.consent import needs_reconsent
 
-
 # What the list may be ordered by: nothing that follows from an arm.
 LIST_COLUMNS = {"trial_id": "trial_id", "site": "site__code", "status": "status", "referred": "referred_on"}
 
@@ -66,14 +65,14 @@ def participant_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-
 @requires(Capability.VIEW_PARTICIPANTS)
 def participant_detail(request: HttpRequest, trial_id: str) -> HttpResponse:
     """The participant's record as a hub: the schedule of visits, what happened, and each next step."""
     actor = acting(request)
     trial = protocol()
     participant = participant_record(actor, trial_id)
-    arm, allocation = allocation_for(actor, participant) or (None, None)
+    # No allocation to look for before randomisation (which keeps the page within its queries).
+    arm, allocation = (participant.randomised_on and allocation_for(actor, participant)) or (None, None)
     withdrawals = list(withdrawals_for(actor, participant))
     return render(
         request,
