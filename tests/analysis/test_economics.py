@@ -16,6 +16,7 @@ from tests.conftest import CORE
 from aftercrisis.analysis import economics
 from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame, load_dataset
+from aftercrisis.analysis.effects import NotEstimable
 from aftercrisis.analysis.exports import data_dictionary, write_stata
 from aftercrisis.analysis.run import COMPARED, run_plan
 from aftercrisis.analysis.schema import EQ5D_BEST, EQ5D_WORST
@@ -244,3 +245,26 @@ def test_the_core_sized_example_is_analysed_end_to_end(tmp_path):
     html = (out / "report.html").read_text()
     assert "Health economics" in html and "acceptability curve" in html
     assert "Psychiatric inpatient ward, bed day" in (out / "tables" / "health_economics.csv").read_text()
+
+
+def test_a_horizon_beyond_the_last_utility_is_not_estimable(frame):
+    longer = ECONOMICS.model_copy(update={"time_horizon_months": 24})
+    with pytest.raises(NotEstimable, match="beyond the last utility measured"):
+        economics.evaluate(frame, longer, COMPARED, imputations=2, imputation_seed=5)
+
+
+def test_without_the_economic_columns_the_section_says_what_is_missing(frame):
+    out = run_plan(
+        frame.drop(columns=[COMPARED, "eq5d_18m"]),
+        PROTOCOL.analysis,
+        arm_labels(blinded=False),
+        economics=ECONOMICS,
+    )
+    assert out.results["health_economics"] == {
+        "perspective": ECONOMICS.perspective,
+        "time_horizon_months": 12,
+        "price_year": 2022,
+        "currency": "GBP",
+        "estimable": False,
+        "reason": "the dataset has no eq5d_18m",
+    }

@@ -352,6 +352,11 @@ def evaluate(
     missing = [c for c in required_columns(economics) if c not in frame.columns]
     if missing:
         raise NotEstimable(f"the dataset has no {', '.join(missing)}")
+    if economics.time_horizon_months > UTILITIES[-1][1]:
+        raise NotEstimable(
+            f"a horizon of {economics.time_horizon_months} months is beyond the last utility measured "
+            f"({UTILITIES[-1][0]}, at {UTILITIES[-1][1]:g} months)"
+        )
     full = with_outcomes(frame, economics)
     data = full.loc[full[[COST_0, COST_1Y, QALY, BASELINE_UTILITY]].notna().all(axis=1)]
     if data[exposure].nunique() < 2:
@@ -437,10 +442,16 @@ def _gamma_glm(data: pd.DataFrame, exposure: str) -> tuple[CostGlm | None, str |
     if (data[COST_1Y] <= 0).any():
         return None, "a gamma model needs every cost above zero"
     x = design_matrix(data, exposure, [COST_0], [SITE])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sm.GLM(data[COST_1Y].astype(float), x, family=sm.families.Gamma(sm.families.links.Log())).fit()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            family = sm.families.Gamma(sm.families.links.Log())
+            fit = sm.GLM(data[COST_1Y].astype(float), x, family=family).fit()
+    except (ValueError, np.linalg.LinAlgError) as error:
+        return None, f"the gamma model could not be fitted ({error})"
     coef, se = float(fit.params[exposure]), float(fit.bse[exposure])
+    if not (np.isfinite(coef) and np.isfinite(se)):
+        return None, "the gamma model did not converge to a finite estimate"
     z = float(stats.norm.ppf(0.975))
     as_compared, as_reference = x.assign(**{exposure: 1.0}), x.assign(**{exposure: 0.0})
     difference = float(np.mean(fit.predict(as_compared)) - np.mean(fit.predict(as_reference)))
