@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aftercrisis.design.simulate import TrialConfig, analysis_columns, simulate_trial
-from aftercrisis.outcomes.derivation import Episode, History, HistoryError, Rules, derive
+from aftercrisis.outcomes.derivation import (
+    Episode,
+    History,
+    HistoryError,
+    Rules,
+    derive,
+    follow_up_end,
+    setting_days,
+)
 
 SETTINGS = frozenset({"inpatient_ward", "crisis_house", "acute_day_unit", "crt_reacceptance"})
 RULES = Rules(horizon_days=365, settings=SETTINGS, residential=frozenset({"inpatient_ward", "crisis_house"}))
@@ -205,6 +213,34 @@ def test_derived_values_are_within_the_contract(history):
         assert out["readmitted_1y"] == 1
     if out["acute_bed_days_1y"] is not None:
         assert 0 <= out["acute_bed_days_1y"] <= 365
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_days_in_each_setting_equal_a_day_by_day_walk(history):
+    found = setting_days(history, RULES)
+    bed_days = derived(history)["acute_bed_days_1y"]
+    if bed_days is None:
+        assert found is None
+        return
+    end = follow_up_end(history, RULES.horizon_days)[0]
+
+    def d(on):
+        return (on - history.randomised_on).days
+
+    walked = {}
+    for setting in sorted(SETTINGS):
+        stays = [
+            (d(e.start), max(d(e.start), end + 1) if e.end is None else d(e.end))
+            for e in history.episodes
+            if e.setting == setting
+        ]
+        residential = setting in RULES.residential
+        walked[setting] = sum(
+            1 for n in range(end) if any(s <= n < e if residential else s <= n <= e for s, e in stays)
+        )
+    assert found == walked
+    assert found["inpatient_ward"] + found["crisis_house"] >= bed_days  # a night in both counts in each
 
 
 def test_agrees_with_the_simulators_own_outcome_columns():
