@@ -95,3 +95,17 @@ def test_the_hub_shows_the_allocation_and_sessions_only_to_those_who_may_see_the
     researcher = _page(client, staff[Role.RESEARCHER], participant)
     assert "Allocation" not in researcher and "Peer support sessions" not in researcher
     assert all(arm.name not in researcher for arm in core_protocol.arms)
+
+
+def test_the_next_step_of_a_randomised_participant_is_the_visit_due(
+    client, allocation_lists, make_participant, staff
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    # Randomised 130 days ago: the four-month questionnaires are due (window from day 108 to day 182).
+    participant = make_participant("CAM", Status.RANDOMISED, on=timezone.localdate() - dt.timedelta(days=130))
+    page = _page(client, staff[Role.RESEARCHER], participant)
+    m4 = reverse("followup:visit", kwargs={"trial_id": participant.trial_id, "visit": "m4"})
+    assert f'<a href="{m4}">Enter the four-month follow-up questionnaires' in page
