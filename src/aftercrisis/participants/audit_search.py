@@ -61,7 +61,7 @@ def audit_search(actor: Actor, query: AuditQuery) -> QuerySet[Any]:
         raise PermissionDenied
     model = audited_forms()[query.form]
     history = model.history.model  # type: ignore[attr-defined]
-    rows = history.objects.select_related("history_user")
+    rows: QuerySet[Any] = history.objects.select_related("history_user")
     if any(f.name == "participant" for f in model._meta.fields):
         rows = rows.select_related("participant")
         if actor.site_ids is not None:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.selectors import sites_for
@@ -135,40 +135,56 @@ def screening_log_rows(actor: Actor) -> QuerySet[Any]:
     return rows.order_by("-screened_on", "-pk")
 
 
-def randomisation_dates_by_site(actor: Actor) -> dict[str, list[dt.date]]:
-    """Each site's randomisation dates, in order, for the accrual charts (one query)."""
+@dataclass(frozen=True)
+class Randomised:
+    site: str
+    on: dt.date
+    completed: frozenset[str]  # the follow-up visits completed
+
+
+def randomisations(actor: Actor, protocol: Protocol) -> list[Randomised]:
+    """Each randomised participant in the actor's sites: site, date and the visits completed, in one query."""
+    from aftercrisis.followup.models import VisitOutcome, VisitRecord
     from aftercrisis.randomisation.models import Allocation
 
     rows = Allocation.objects.all()
     if actor.site_ids is not None:
         rows = rows.filter(participant__site_id__in=actor.site_ids)
-    dates: dict[str, list[dt.date]] = {s.code: [] for s in sites_for(actor)}
-    for code, day in rows.order_by("randomised_on").values_list("participant__site__code", "randomised_on"):
-        dates.setdefault(code, []).append(day)
-    return dates
-
-
-def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> list[tuple[str, int, int]]:
-    """For each follow-up visit: (name, completed, expected), where a visit is expected once its window
-    has closed, or earlier if it was completed early (two queries)."""
-    from aftercrisis.followup.models import VisitOutcome, VisitRecord
-    from aftercrisis.randomisation.models import Allocation
-
-    def scoped(rows: Any) -> Any:
-        return rows if actor.site_ids is None else rows.filter(participant__site_id__in=actor.site_ids)
-
-    randomised = list(scoped(Allocation.objects).values_list("participant_id", "randomised_on"))
-    completed = set(
-        scoped(VisitRecord.objects.filter(outcome=VisitOutcome.COMPLETED)).values_list(
-            "participant_id", "visit"
+    visits = [v.code for v in protocol.visits if v.day > 0]
+    done = {
+        f"done_{i}": Exists(
+            VisitRecord.objects.filter(
+                participant=OuterRef("participant_id"), visit=code, outcome=VisitOutcome.COMPLETED
+            )
         )
-    )
+        for i, code in enumerate(visits)
+    }
+    found = []
+    for row in rows.annotate(**done).values("participant__site__code", "randomised_on", *done):
+        completed = frozenset(code for i, code in enumerate(visits) if row[f"done_{i}"])
+        found.append(Randomised(row["participant__site__code"], row["randomised_on"], completed))
+    return found
+
+
+def randomisation_dates_by_site(
+    randomised: list[Randomised], site_codes: list[str]
+) -> dict[str, list[dt.date]]:
+    """Each site's randomisation dates, in order, for the accrual charts."""
+    dates: dict[str, list[dt.date]] = {code: [] for code in site_codes}
+    for r in randomised:
+        dates.setdefault(r.site, []).append(r.on)
+    return {code: sorted(days) for code, days in dates.items()}
+
+
+def follow_up_completeness(
+    randomised: list[Randomised], protocol: Protocol, today: dt.date
+) -> list[tuple[str, int, int]]:
+    """For each follow-up visit: (name, completed, expected), where a visit is expected once its window
+    has closed, or earlier if it was completed early."""
     found = []
     for visit in (v for v in protocol.visits if v.day > 0):
         closes_after = dt.timedelta(days=visit.day + visit.window_after_days)
-        done = sum((person, visit.code) in completed for person, _ in randomised)
-        expected = sum(
-            (person, visit.code) in completed or on + closes_after < today for person, on in randomised
-        )
+        done = sum(visit.code in r.completed for r in randomised)
+        expected = sum(visit.code in r.completed or r.on + closes_after < today for r in randomised)
         found.append((visit.name, done, expected))
     return found

@@ -32,6 +32,7 @@ from aftercrisis.recruitment.selectors import (
     consort_counts,
     follow_up_completeness,
     randomisation_dates_by_site,
+    randomisations,
     recruitment_by_site,
     screening_log_rows,
 )
@@ -58,6 +59,7 @@ def by_site(request: HttpRequest) -> HttpResponse:
     }
     planned_days = (trial.trial.recruitment_end - trial.trial.recruitment_start).days
     names = {r.code: r.name for r in rows}
+    randomised = randomisations(actor, trial)
     accrual = [
         accrual_svg(
             dates,
@@ -67,7 +69,7 @@ def by_site(request: HttpRequest) -> HttpResponse:
             title=names.get(code, code),
             key=f"accrual-{code.lower()}",
         )
-        for code, dates in randomisation_dates_by_site(actor).items()
+        for code, dates in randomisation_dates_by_site(randomised, list(names)).items()
     ]
     flow = consort_counts(actor)
     arms = [(trial.arm(code).name, n) for code, n in (flow.randomised_by_arm or {}).items()]
@@ -92,7 +94,9 @@ def by_site(request: HttpRequest) -> HttpResponse:
                 key="flow",
             ),
             "completeness": completeness_svg(
-                follow_up_completeness(actor, trial, today), title="Follow-up completed", key="completeness"
+                follow_up_completeness(randomised, trial, today),
+                title="Follow-up completed",
+                key="completeness",
             ),
             "open_risk_concerns": open_risk_concerns(actor).count(),
         },

@@ -13,11 +13,11 @@ from aftercrisis.reporting.form_export import bundle, dictionary, forms_for, tab
 
 @requires(Capability.FULL_EXPORT)
 def form_exports(request: HttpRequest) -> HttpResponse:
-    actor = acting(request)
+    forms = forms_for(acting(request))
     return render(
         request,
         "reporting/form_exports.jinja",
-        {"forms": forms_for(actor), "columns": dictionary(actor).to_dict("records")},
+        {"forms": forms, "columns": dictionary(forms).to_dict("records")},
     )
 
 

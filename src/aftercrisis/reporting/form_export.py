@@ -20,7 +20,7 @@ import pandas as pd
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from pandas.io.stata import InvalidColumnName
+from pandas.errors import InvalidColumnName
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
@@ -105,6 +105,10 @@ def table(actor: Actor, form: Form) -> pd.DataFrame:
     participant's trial ID beside each row that has one, and the arm only where the actor may know it."""
     if form not in forms_for(actor):
         raise PermissionDenied
+    return _table(actor, form)
+
+
+def _table(actor: Actor, form: Form) -> pd.DataFrame:
     model = apps.get_model(form.model)
     fields = _columns(model)
     rows = model._default_manager.all()
@@ -135,10 +139,10 @@ def table(actor: Actor, form: Form) -> pd.DataFrame:
     return frame
 
 
-def dictionary(actor: Actor) -> pd.DataFrame:
-    """Form, field, label, type and allowed values of every exported column."""
+def dictionary(forms: list[Form]) -> pd.DataFrame:
+    """Form, field, label, type and allowed values of every column of these forms."""
     entries = []
-    for form in forms_for(actor):
+    for form in forms:
         model = apps.get_model(form.model)
         for field in _columns(model):
             allowed = "; ".join(f"{value} = {label}" for value, label in field.choices or [])
@@ -156,8 +160,9 @@ def bundle(actor: Actor) -> bytes:
     buffer = io.BytesIO()
     notes = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for form in forms_for(actor):
-            frame = table(actor, form)
+        forms = forms_for(actor)
+        for form in forms:  # one query each
+            frame = _table(actor, form)
             archive.writestr(f"csv/{form.name}.csv", frame.to_csv(index=False))
             parquet = io.BytesIO()
             frame.to_parquet(parquet, index=False)
@@ -173,7 +178,7 @@ def bundle(actor: Actor) -> bytes:
                 archive.writestr(f"stata/{form.name}.dta", stata.getvalue())
                 # A column named as a Stata reserved word (end) is renamed (_end): say so.
                 notes += [f"{form.name}.dta: {' '.join(str(w.message).split())}" for w in renamed]
-        archive.writestr("data_dictionary.csv", dictionary(actor).to_csv(index=False))
+        archive.writestr("data_dictionary.csv", dictionary(forms).to_csv(index=False))
         archive.writestr(
             "README.txt",
             "One table per form, as CSV, Parquet and Stata; data_dictionary.csv describes every column.\n"
