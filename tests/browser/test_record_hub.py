@@ -50,6 +50,8 @@ def test_a_researcher_finds_a_participant_and_enters_the_baseline_from_their_pag
         .lower()
         .startswith('"frutiger w01", arial')
     )
+    page.set_viewport_size(PHONE)
+    _fits(page)
 
     page.get_by_role("link", name="Enter the baseline questionnaires").click()
     expect(page.get_by_role("heading", name="Baseline")).to_be_visible()
