@@ -10,7 +10,7 @@ from django.core import validators
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.roles import Role
-from aftercrisis.forms import NamedErrors, ReasonField
+from aftercrisis.forms import NamedErrors, ReasonField, RecordIdField
 
 # No one can sign in with a longer name, and axes logs every attempt in columns this wide.
 USERNAME_MAX_LENGTH: int = min(
@@ -95,7 +95,7 @@ class ActiveForm(NamedErrors, forms.Form):
 
 
 class RemoveRoleForm(NamedErrors, forms.Form):
-    assignment = forms.IntegerField(widget=forms.HiddenInput)
+    assignment = RecordIdField(label="The role")
     reason = ReasonField(label="Reason for removing the role", widget=forms.TextInput)
 
 

@@ -246,12 +246,17 @@ def fidelity_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Open concerns are worked through oldest first; more than this waiting is itself the thing to see.
+RISK_CONCERNS_SHOWN = 100
+
+
 @requires(Capability.ACKNOWLEDGE_RISK)
 def risk_concerns(request: HttpRequest) -> HttpResponse:
+    rows = open_risk_concerns(acting(request))
     return render(
         request,
         "intervention/risk_concerns.jinja",
-        {"page": page_of(request, open_risk_concerns(acting(request)))},
+        {"total": rows.count(), "concerns": list(rows[:RISK_CONCERNS_SHOWN])},
     )
 
 
