@@ -1,5 +1,5 @@
 """Finding a participant: by trial ID for every role that lists them, by name or NHS number only for roles
-that may see identity; the list sorted by the columns it offers, anything else ignored."""
+that may see identity; the list sorted by the columns it offers, anything else ignored; a long history paged."""
 
 from __future__ import annotations
 
@@ -92,3 +92,19 @@ def test_hostile_search_and_filters_are_no_server_error(client, staff, make_part
     for value in ["\x00", "%", "_", "'; drop table", "x" * 5000, "\uff11\uff12\uff13"]:
         response = client.get(URL, {"q": value, "sort": value, "site": value, "status": value, "page": value})
         assert response.status_code == 200
+
+
+def test_a_long_audit_history_is_paged(client, staff, make_participant):
+    from aftercrisis.pagination import PAGE_SIZE
+    from aftercrisis.participants.services import update_research_data
+
+    participant = make_participant("CAM")
+    for n in range(PAGE_SIZE + 5):
+        update_research_data(
+            participant, {"prior_admissions": n}, by=staff[Role.RESEARCHER], reason=f"fix {n}"
+        )
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    url = reverse("participants:history", kwargs={"trial_id": participant.trial_id})
+    first, second = (client.get(url, {"page": n}).content.decode() for n in (1, 2))
+    assert first.count("nhsuk-card__heading") == PAGE_SIZE and "Reason: fix 54</p>" in first
+    assert "Reason: fix 0</p>" in second and "Reason: fix 0</p>" not in first

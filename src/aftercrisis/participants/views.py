@@ -156,4 +156,8 @@ def participant_history(request: HttpRequest, trial_id: str) -> HttpResponse:
     if hasattr(participant, "allocation"):
         records.append(participant.allocation)
     entries = sorted((e for r in records for e in history_of(r)), key=lambda e: e["when"], reverse=True)
-    return render(request, "participants/history.jinja", {"participant": participant, "entries": entries})
+    return render(
+        request,
+        "participants/history.jinja",
+        {"participant": participant, "entries": page_of(request, entries)},
+    )
