@@ -118,7 +118,7 @@ def test_a_reason_kept_only_in_the_audit_history_is_a_reason_field():
 
 
 def test_the_questionnaire_correction_reason_fits_the_audit_column():
-    form = QuestionnaireForm(instrument=instrument_for_entry("qpr15"), staff=True)
+    form = QuestionnaireForm(instrument=instrument_for_entry("qpr15"), staff=True, correcting=True)
     assert isinstance(form.fields["reason"], ReasonField)
 
 
