@@ -5,7 +5,7 @@ from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core import validators
 
 from aftercrisis.accounts.models import Site, User
@@ -103,3 +103,14 @@ class DutyContactForm(NamedErrors, forms.Form):
     name = forms.CharField(label="Duty contact's name", max_length=120, required=False)
     email = forms.EmailField(label="Duty contact's e-mail address", required=False)
     reason = ReasonField(label="Reason for the change", widget=forms.TextInput)
+
+
+class ChoosePasswordForm(NamedErrors, SetPasswordForm):  # type: ignore[type-arg]
+    """Django's form for a new password, its advice as a sentence rather than HTML."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "new_password1"
+        ].help_text = "At least 12 characters, not all digits, not a common password and not like your name."
+        self.fields["new_password2"].label = "Enter the new password again"

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from aftercrisis.accounts.decorators import acting, requires, staff_user
 from aftercrisis.accounts.forms import (
     ActiveForm,
+    ChoosePasswordForm,
     ChooseRoleForm,
     DutyContactForm,
     RemoveRoleForm,
@@ -239,6 +240,7 @@ class SetPasswordView(PasswordResetConfirmView):
     """Where a sign-in link leads: choose a password, then sign in (with the second factor if the role needs it)."""
 
     template_name = "accounts/set_password.jinja"
+    form_class = ChoosePasswordForm
     success_url = reverse_lazy("accounts:login")
 
     def form_valid(self, form: Any) -> HttpResponse:
