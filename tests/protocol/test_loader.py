@@ -122,3 +122,18 @@ def test_a_unit_cost_measured_from_episodes_names_its_setting():
     [problem] = caught.value.problems
     assert problem.dotted == "health_economics.unit_costs[0]"
     assert "setting" in problem.message
+
+
+def test_the_safety_section_and_recruitment_targets_are_checked_with_path_and_line():
+    text = CORE.read_text()
+    text = text.replace("review_days: 7", "review_days: 0")
+    text = text.replace("sponsor_email: sponsor-safety@example.org", "sponsor_email: the sponsor")
+    text = text.replace("recruitment_target: 440", "recruitment_target: many")
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, "core-copy.yaml")
+    problems = {p.dotted: p for p in caught.value.problems}
+    assert set(problems) == {"safety.review_days", "safety.sponsor_email", "trial.recruitment_target"}
+    assert problems["safety.review_days"].line == _line_of(text, "review_days: 0")
+    assert problems["safety.sponsor_email"].line == _line_of(text, "sponsor_email: the sponsor")
+    core = load_protocol(CORE)
+    assert core.safety.review_days == 7 and core.site_target("CAM") == 74  # 440 shared by six sites
