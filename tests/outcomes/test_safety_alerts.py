@@ -48,6 +48,9 @@ def test_a_susar_is_sent_once_to_the_chief_investigator_and_the_sponsor_with_no_
             by=staff[Role.RESEARCHER],
         )
     assert sae.is_susar and sae.susar_notified_at is not None
+    # Marked notified in the version that records the report: one version, kept in the audit history.
+    (version,) = sae.history.all()
+    assert version.susar_notified_at == sae.susar_notified_at
     (message,) = mail.outbox
     assert sorted(message.to) == ["chief_investigator@example.org", core_protocol.safety.sponsor_email]
     assert "suspected unexpected serious adverse reaction" in message.subject

@@ -114,6 +114,11 @@ RELATED = (Relatedness.POSSIBLY, Relatedness.PROBABLY, Relatedness.DEFINITELY)
 SUSAR = models.Q(relatedness__in=RELATED, expectedness=Expectedness.UNEXPECTED)
 
 
+def suspected_reaction(relatedness: str, expectedness: str) -> bool:
+    """The rule of `SUSAR` on values, for an event or a review of one."""
+    return relatedness in RELATED and expectedness == Expectedness.UNEXPECTED
+
+
 class SeriousAdverseEvent(TrialRecord):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="serious_adverse_events"
@@ -140,7 +145,7 @@ class SeriousAdverseEvent(TrialRecord):
 
     @property
     def is_susar(self) -> bool:
-        return self.relatedness in RELATED and self.expectedness == Expectedness.UNEXPECTED
+        return suspected_reaction(self.relatedness, self.expectedness)
 
     def __str__(self) -> str:
         return f"SAE {self.pk}: {self.get_category_display()} ({self.participant})"

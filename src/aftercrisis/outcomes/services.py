@@ -23,6 +23,7 @@ from aftercrisis.outcomes.models import (
     SaeCategory,
     SeriousAdverseEvent,
     Seriousness,
+    suspected_reaction,
 )
 from aftercrisis.participants.models import Death, Identity, Participant
 from aftercrisis.protocol import Protocol
@@ -229,14 +230,18 @@ def record_death(
 def report_sae(
     actor: Actor, protocol: Protocol, sae: SeriousAdverseEvent, *, by: User
 ) -> SeriousAdverseEvent:
+    """Record a reported event; a SUSAR is marked as notified in the same version and told of after commit."""
     if not actor.can(Capability.REPORT_SAFETY):
         raise PermissionDenied
     if sae.onset > sae.reported_on:
         raise ValidationError({"onset": "The date of onset is after the date reported"})
     sae.reported_by = by
+    recipients = _susar_recipients(protocol, sae.is_susar and sae.susar_notified_at is None)
+    if recipients:
+        sae.susar_notified_at = timezone.now()
     with transaction.atomic():
         record_creation(sae, by=by, reason="serious adverse event reported")
-        _notify_if_susar(protocol, sae)
+        _tell_of_susar(protocol, sae, recipients)
     return sae
 
 
@@ -258,14 +263,25 @@ def sign_off_sae(
         raise PermissionDenied
     if sae.signed_off_on is not None:
         raise ValidationError("This event has already been signed off")
+    now_susar = suspected_reaction(
+        str(changes.get("relatedness", sae.relatedness)), str(changes.get("expectedness", sae.expectedness))
+    )
+    recipients = _susar_recipients(protocol, now_susar and sae.susar_notified_at is None)
+    marked = {"susar_notified_at": timezone.now()} if recipients else {}
     with transaction.atomic():
-        audited_update(sae, {**changes, "signed_off_by": by, "signed_off_on": on}, by=by, reason=reason)
-        _notify_if_susar(protocol, sae)
+        audited_update(
+            sae, {**changes, **marked, "signed_off_by": by, "signed_off_on": on}, by=by, reason=reason
+        )
+        _tell_of_susar(protocol, sae, recipients)
     return sae
 
 
-def susar_recipients(protocol: Protocol) -> list[str]:
-    """The chief investigators with an e-mail address, and the protocol's sponsor address."""
+def _susar_recipients(protocol: Protocol, untold_susar: bool) -> list[str]:
+    """Who is to be told of an event as a SUSAR now: nobody unless it is one not yet told of; then the
+    chief investigators with an e-mail address and the protocol's sponsor address. With none, the event
+    is recorded all the same, flagged on the safety page."""
+    if not untold_susar:
+        return []
     chiefs = (
         User.objects.filter(role_assignments__role=Role.CHIEF_INVESTIGATOR, is_active=True)
         .exclude(email="")
@@ -276,17 +292,12 @@ def susar_recipients(protocol: Protocol) -> list[str]:
     return sorted({*chiefs, *([sponsor] if sponsor else [])})
 
 
-def _notify_if_susar(protocol: Protocol, sae: SeriousAdverseEvent) -> None:
-    """Tell the chief investigators and the sponsor of a SUSAR once, after commit, with no arm: a
-    chief investigator is masked, and the e-mail names only what the pooled safety listing shows."""
-    if not sae.is_susar or sae.susar_notified_at is not None:
+def _tell_of_susar(protocol: Protocol, sae: SeriousAdverseEvent, recipients: list[str]) -> None:
+    """The e-mail, once the event is saved, with no arm: a chief investigator is masked, and it names
+    only what the pooled safety listing shows. The version that marks it notified is saved with it, so
+    a second save or review never sends it again."""
+    if not recipients:
         return
-    recipients = susar_recipients(protocol)
-    if not recipients:  # the event is recorded all the same, flagged on the safety page
-        return
-    # Marked in the same transaction, so a second save or review never sends it again.
-    SeriousAdverseEvent.objects.filter(pk=sae.pk).update(susar_notified_at=timezone.now())
-    sae.refresh_from_db(fields=["susar_notified_at"])
     send_on_commit(
         [
             email(
