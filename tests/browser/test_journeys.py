@@ -52,6 +52,10 @@ def test_a_referral_works_without_javascript(browser, live_server, demo):
     page.get_by_label("Last name").fill("Referral")
     page.get_by_label("NHS number").fill("999 000 0018")
     page.get_by_label("Date of birth").fill("1990-04-01")
+    expect(page.get_by_label("Date of referral")).not_to_have_value(
+        ""
+    )  # today, shown as a date input takes it
+    page.get_by_label("Date of referral").fill("")
     page.get_by_role("button", name="Refer").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Enter the date of referral"
