@@ -78,3 +78,22 @@ def test_pages_give_only_the_forms_a_role_may_have(client, demo):
     assert "questionnaires" in page and "allocations" not in page
     csv = client.get(reverse("reporting:form_csv", args=["serious_adverse_events"]))
     assert csv.status_code == 200 and csv["Content-Type"] == "text/csv"
+
+
+def test_a_withdrawal_from_peer_support_is_left_out_for_a_role_that_may_not_know_the_arms(demo):
+    from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
+
+    supported = Participant.objects.filter(caseload_assignment__isnull=False).first()
+    Withdrawal.objects.create(
+        participant=supported,
+        level=WithdrawalLevel.PEER_SUPPORT,
+        on=supported.referred_on,
+        reason="no longer wants sessions",
+        recorded_by=User.objects.get(username="manager"),
+    )
+    manager, statistician = _actor("manager", Role.TRIAL_MANAGER), _actor("statistician", Role.STATISTICIAN)
+    withdrawals = next(f for f in forms_for(statistician) if f.name == "withdrawals")
+    assert "peer_support" in set(table(manager, withdrawals)["level"])
+    assert "peer_support" not in set(table(statistician, withdrawals)["level"])
+    archive = zipfile.ZipFile(io.BytesIO(bundle(statistician)))
+    assert "peer_support" not in archive.read("csv/withdrawals.csv").decode()

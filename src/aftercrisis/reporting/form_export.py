@@ -20,10 +20,12 @@ import pandas as pd
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from pandas.errors import InvalidColumnName
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
+from aftercrisis.participants.models import WithdrawalLevel
 from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
 
 
@@ -61,6 +63,8 @@ FORMS = (
 )
 # Allocation columns that are the arm or lead to it (the concealed list's slot).
 ARM_FIELDS = frozenset({"arm", "slot"})
+# Rows that reveal an arm in a table that otherwise does not: a withdrawal from peer support.
+ARM_REVEALING_ROWS = {"participants.Withdrawal": Q(level=WithdrawalLevel.PEER_SUPPORT)}
 
 
 def forms_for(actor: Actor) -> list[Form]:
@@ -105,13 +109,15 @@ def table(actor: Actor, form: Form) -> pd.DataFrame:
     participant's trial ID beside each row that has one, and the arm only where the actor may know it."""
     if form not in forms_for(actor):
         raise PermissionDenied
-    return _table(actor, form)
+    return _table(actor, form, unblinded=sees_every_arm(actor))
 
 
-def _table(actor: Actor, form: Form) -> pd.DataFrame:
+def _table(actor: Actor, form: Form, *, unblinded: bool) -> pd.DataFrame:
     model = apps.get_model(form.model)
     fields = _columns(model)
     rows = model._default_manager.all()
+    if not unblinded and form.model in ARM_REVEALING_ROWS:
+        rows = rows.exclude(ARM_REVEALING_ROWS[form.model])
     has_participant = any(f.name == "participant" for f in fields)
     if actor.site_ids is not None:
         if has_participant:
@@ -161,8 +167,9 @@ def bundle(actor: Actor) -> bytes:
     notes = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         forms = forms_for(actor)
+        unblinded = any(f.reveals_arm for f in forms)  # as forms_for decided, without asking again
         for form in forms:  # one query each
-            frame = _table(actor, form)
+            frame = _table(actor, form, unblinded=unblinded)
             archive.writestr(f"csv/{form.name}.csv", frame.to_csv(index=False))
             parquet = io.BytesIO()
             frame.to_parquet(parquet, index=False)
