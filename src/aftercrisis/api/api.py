@@ -94,6 +94,14 @@ api = TrialApi(
 problems.install(api)
 
 
+class Pages(LimitOffsetPagination):
+    """Up to 500 rows a page; an offset past any trial's size is refused rather than sent to the database."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=10**9)
+
+
 def _actor(request: HttpRequest) -> Actor:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
@@ -127,7 +135,7 @@ class ParticipantFilters(Schema):
 
 
 @api.get("/participants", response=list[ParticipantOut], tags=["participants"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]) -> Any:
     """The participants in the role's scope, in trial ID order."""
     rows = participants_for(_needs(request, Capability.VIEW_PARTICIPANTS)).order_by("trial_id")
@@ -399,7 +407,7 @@ class SaeOut(Schema):
 
 
 @api.get("/serious-adverse-events", response=list[SaeOut], tags=["safety"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def serious_adverse_events(request: HttpRequest) -> Any:
     """Serious adverse events in the role's scope, pooled, in order of onset."""
     return sae_scope(_needs(request, Capability.VIEW_SAFETY)).order_by("onset", "pk")
@@ -411,7 +419,7 @@ class DeathOut(Schema):
 
 
 @api.get("/deaths", response=list[DeathOut], tags=["safety"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def deaths(request: HttpRequest) -> Any:
     """Deaths of participants in the role's scope, in trial ID order."""
     from aftercrisis.participants.models import Death
@@ -438,7 +446,7 @@ class SnapshotOut(Schema):
 
 
 @api.get("/report-snapshots", response=list[SnapshotOut], tags=["reports"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def report_snapshots(request: HttpRequest) -> Any:
     """The trial reports produced so far that the role may open, newest first."""
     return snapshots_for(_needs(request, Capability.PRODUCE_REPORT)).defer("html", "results")
