@@ -269,3 +269,26 @@ def test_the_documentation_is_for_signed_in_staff(client, staff, bearer):
     assert schema["openapi"].startswith("3.1")
     client.force_login(staff[Role.RESEARCHER])
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_token_is_made_on_its_page_shown_once_and_revoked_there(client, staff):
+    from django.urls import reverse
+
+    client.force_login(staff[Role.RESEARCHER])
+    expires = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    made = client.post(
+        reverse("api_tokens:list"), {"name": "ward import", "role": "researcher", "expires_on": expires}
+    )
+    token = ApiToken.objects.get()
+    secret = made.content.decode().split('<code id="secret">')[1].split("</code>")[0]
+    assert client.get(reverse("api_tokens:list")).content.decode().count(secret) == 0
+    assert client.get("/api/v1/participants", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    assert token.history.get().history_change_reason == "token created"
+    refused = client.post(
+        reverse("api_tokens:list"), {"name": "x", "role": "trial_manager", "expires_on": "2999-01-01"}
+    )
+    assert refused.status_code == 200 and ApiToken.objects.count() == 1  # not their role, too far off
+    client.post(reverse("api_tokens:revoke", kwargs={"pk": token.pk}))
+    assert client.get("/api/v1/participants", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    client.force_login(staff[Role.REFERRER])  # someone else's token cannot be revoked by them
+    assert client.post(reverse("api_tokens:revoke", kwargs={"pk": token.pk})).status_code in (302, 409)
