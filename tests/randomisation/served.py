@@ -136,6 +136,11 @@ def _world(per_site: int, managers: int) -> None:
 def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[int]:
     """gunicorn serving the application on a free loopback port, logging to gunicorn.log beside the
     outbox; yields the port."""
+    # Migrated again just before serving, as a deployment does: /healthz (the server's readiness)
+    # answers 503 while any migration is pending.
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True
+    )
     port = free_port()
     log = Path(env["SERVED_OUTBOX"]).parent / "gunicorn.log"
     with Server(gunicorn_command(sys.executable, port, workers, threads), env, port, log):
