@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from ninja import Field, Header, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja import Status as WithStatus
 from ninja.errors import Throttled
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.params import functions as param
 from ninja.security import HttpBearer, SessionAuth
 
 from aftercrisis.accounts.models import User
@@ -68,7 +69,8 @@ def _staff_only(view: Any) -> Any:
         by_token = scheme.lower() == "bearer" and authenticate(secret.strip()) is not None
         if getattr(request, "actor", None) is None and not by_token:
             return redirect("accounts:login")
-        return view(request, *args, **kwargs)
+        response: HttpResponse = view(request, *args, **kwargs)
+        return response
 
     return wrapped
 
@@ -186,7 +188,7 @@ def visits(request: HttpRequest, trial_id: str) -> Any:
         protocol(),
         found,
         timezone.localdate(),
-        randomised_on=found.randomised_on,  # type: ignore[attr-defined]
+        randomised_on=found.randomised_on,
         withdrawals=withdrawals_for(actor, found),
     )
     return [
@@ -213,7 +215,7 @@ class DueOut(Schema):
 
 
 @api.get("/worklist", response=list[DueOut], tags=["follow-up"])
-def due_visits(request: HttpRequest, visit: str | None = Query(None, max_length=20)) -> Any:
+def due_visits(request: HttpRequest, visit: str | None = param.Query(None, max_length=20)) -> Any:
     """Visits due, closing or overdue with nothing recorded, most urgent first (a researcher's worklist)."""
     entries = worklist(_needs(request, Capability.VIEW_WORKLIST), protocol(), timezone.localdate())
     return [
@@ -295,7 +297,7 @@ class AllocationOut(Schema):
 def randomise(
     request: HttpRequest,
     trial_id: str,
-    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=255),
+    idempotency_key: str = param.Header(..., alias="Idempotency-Key", min_length=1, max_length=255),
 ) -> Any:
     """Randomise the participant, once. The same Idempotency-Key from the same token always answers with
     the same allocation; a key already used for another participant is refused."""
