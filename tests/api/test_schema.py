@@ -1,5 +1,5 @@
 """Schemathesis against the API's own OpenAPI schema, fetched from the running application: for every
-operation, generated requests (valid and not) get no server error, and every answer matches the
+operation and two roles' tokens, generated requests (valid and not) get no server error, and every answer matches the
 schema in status, content type and body."""
 
 from __future__ import annotations
@@ -27,22 +27,23 @@ CHECKS = [
 ]
 
 
-@pytest.fixture
-def manager_token(staff, supported, settings):
-    """A trial manager's token, over a trial with a randomised participant; the rate is not limited here."""
+@pytest.fixture(params=[Role.TRIAL_MANAGER, Role.RESEARCHER], ids=lambda role: role.value)
+def token(request, staff, supported, settings):
+    """A token of a role that sees arms and of one that is masked (and refers), over a trial with a
+    randomised participant; the rate is not limited here."""
     settings.API_RATE_LIMIT = (10**6, 60)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     supported()
     today = timezone.localdate()
     issued = issue_token(
-        staff[Role.TRIAL_MANAGER], name="schemathesis", role=Role.TRIAL_MANAGER,
+        staff[request.param], name="schemathesis", role=request.param,
         expires_on=today + dt.timedelta(days=1), today=today,
     )  # fmt: skip
     return issued.secret
 
 
-def test_the_api_keeps_to_its_schema(manager_token):
-    headers = {"Authorization": f"Bearer {manager_token}"}
+def test_the_api_keeps_to_its_schema(token):
+    headers = {"Authorization": f"Bearer {token}"}
     # Requests run inside the test's transaction, as the test client's do.
     request_started.disconnect(close_old_connections)
     try:
