@@ -292,3 +292,18 @@ def test_a_token_is_made_on_its_page_shown_once_and_revoked_there(client, staff)
     assert client.get("/api/v1/participants", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
     client.force_login(staff[Role.REFERRER])  # someone else's token cannot be revoked by them
     assert client.post(reverse("api_tokens:revoke", kwargs={"pk": token.pk})).status_code in (302, 409)
+
+
+def test_writes_while_the_database_is_locked_are_refused_as_409(client, staff, bearer, supported):
+    from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+
+    participant = supported()
+    headers = bearer(Role.RESEARCHER)
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    start = (participant.allocation.randomised_on + dt.timedelta(days=20)).isoformat()
+    episode = {"trial_id": participant.trial_id, "setting": "crisis_house", "start": start}
+    body = _is_problem(_episodes(client, headers, [episode]), 409)
+    assert body["type"].endswith("database-locked")
+    assert not AcuteCareEpisode.objects.exists()
