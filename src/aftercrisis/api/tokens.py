@@ -45,7 +45,7 @@ def issue_token(user: User, *, name: str, role: str, expires_on: dt.date, today:
     if not name.strip():
         problems["name"] = "Enter a name for the token"
     if role not in roles_of(user):
-        problems["role"] = "Choose one of your own roles"
+        problems["role"] = "A token acts only in a role of your own"
     if not today < expires_on <= today + LONGEST_LIFE:
         problems["expires_on"] = (
             f"The expiry date must be after today and no later than {today + LONGEST_LIFE:%Y-%m-%d}"

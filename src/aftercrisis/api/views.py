@@ -1,4 +1,7 @@
-"""A member of staff's own API tokens: created (the secret shown once) and revoked here."""
+"""A member of staff's own API tokens: created (the secret shown once) and revoked here.
+
+A token acts in the role its owner is acting in when it is made, so a role that may know an arm has
+signed in with its second factor first (the pages' own rule)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftercrisis.accounts.decorators import staff_user
-from aftercrisis.accounts.selectors import roles_of
 from aftercrisis.api.forms import TokenForm
 from aftercrisis.api.tokens import issue_token, revoke_token, tokens_of
 from aftercrisis.forms import show_refusal
@@ -21,7 +23,10 @@ from aftercrisis.forms import show_refusal
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    form = TokenForm(request.POST or None, roles=roles_of(user))
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        return redirect("accounts:choose_role")
+    form = TokenForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -29,18 +34,24 @@ def tokens(request: HttpRequest) -> HttpResponse:
             issued = issue_token(
                 user,
                 name=data["name"],
-                role=data["role"],
+                role=actor.role,
                 expires_on=data["expires_on"],
                 today=timezone.localdate(),
             )
         except ValidationError as exc:
             show_refusal(form, exc)
         else:
-            form = TokenForm(roles=roles_of(user))
+            form = TokenForm()
     return render(
         request,
         "api/tokens.jinja",
-        {"form": form, "issued": issued, "tokens": tokens_of(user), "today": timezone.localdate()},
+        {
+            "form": form,
+            "issued": issued,
+            "tokens": tokens_of(user),
+            "today": timezone.localdate(),
+            "role": actor.role,
+        },
     )
 
 
