@@ -304,3 +304,14 @@ def test_writes_while_the_database_is_locked_are_refused_as_409(client, staff, b
     body = _is_problem(_episodes(client, headers, [episode]), 409)
     assert body["type"].endswith("database-locked")
     assert not AcuteCareEpisode.objects.exists()
+
+
+def test_a_role_that_may_know_an_arm_makes_a_token_only_after_the_second_factor(client, staff, settings):
+    from django.urls import reverse
+
+    settings.OTP_REQUIRED_FOR_UNBLINDED = True
+    client.force_login(staff[Role.TRIAL_MANAGER])  # signed in with a password only
+    expires = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    held = client.post(reverse("api_tokens:list"), {"name": "ward", "expires_on": expires})
+    assert held.status_code == 302 and reverse("accounts:two_factor") in held["Location"]
+    assert not ApiToken.objects.exists()
