@@ -144,7 +144,7 @@ def run_pandas(data: Path) -> dict:
             known=("readmitted", "count"),
             readmitted=("readmitted", "sum"),
             bed_days=("bed_days", "sum"),
-        )  # fmt: skip
+        )
         .reset_index()
     )
     seconds = time.perf_counter() - started
