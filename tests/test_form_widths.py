@@ -23,7 +23,11 @@ from aftercrisis.forms import ReasonField
 FILLS: dict[str, str | None] = {
     # form (module.Class): the model its text fields are written to; None: nothing is stored
     "accounts.ChooseRoleForm": None,
+    "accounts.ChoosePasswordForm": None,  # kept only as a hash
+    "accounts.DutyContactForm": "accounts.Site",
+    "accounts.StaffForm": "accounts.User",
     "accounts.TokenForm": None,
+    "api.TokenForm": "api.ApiToken",
     "followup.CodeForm": None,
     "followup.ContactForm": "followup.ContactAttempt",
     "followup.QuestionnaireForm": None,
@@ -49,6 +53,8 @@ FILLS: dict[str, str | None] = {
 }
 # A form field kept in a column of another name; None: not kept as typed.
 COLUMN: dict[str, str | None] = {
+    "accounts.DutyContactForm.name": "duty_contact_name",
+    "accounts.DutyContactForm.email": "duty_contact_email",
     "randomisation.UnblindingDecisionForm.note": "decision_note",
     "intervention.SessionForm.risk_concern": None,  # the escalation's concern, a text column
     "recruitment.ReferralForm.nhs_number": None,  # spaces allowed; cleaned to the 10 digits kept

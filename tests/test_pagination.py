@@ -17,11 +17,13 @@ pytestmark = pytest.mark.django_db
 
 PAGE_SIZE = 3
 ROWS = PAGE_SIZE + 2
+# a body row of a table that folds into cards on a phone: cells, where its header row has headings
+RESPONSIVE_ROW = r'<tr class="nhsuk-table__row" role="row">\s*<td'
 # (role, list's address, what marks one of its rows)
 LISTS = {
-    "participants": (Role.TRIAL_MANAGER, "/participants/?site=CAM", r'<tr class="nhsuk-table__row">'),
+    "participants": (Role.TRIAL_MANAGER, "/participants/?site=CAM", RESPONSIVE_ROW),
     "worklist": (Role.RESEARCHER, "/worklist/", r'<tr class="nhsuk-table__row">'),
-    "caseload": (Role.PEER_SUPPORT_WORKER, "/caseload/", r'<tr class="nhsuk-table__row">'),
+    "caseload": (Role.PEER_SUPPORT_WORKER, "/caseload/", RESPONSIVE_ROW),
     "referrals": (Role.REFERRER, "/recruitment/referrals/", r'<tr class="nhsuk-table__row">'),
     "screening log": (
         Role.TRIAL_MANAGER,

@@ -36,7 +36,7 @@ def test_a_query_raised_answered_and_closed(browser, live_server, accessible, de
     manager.get_by_role("link", name="Raise a query").click()
     expect(manager.get_by_text("Masked staff read this")).to_be_visible()
     accessible(manager)
-    manager.get_by_label("Trial ID").fill(participant.trial_id)
+    manager.get_by_role("textbox", name="Trial ID").fill(participant.trial_id)
     manager.get_by_label("Form and field").select_option(
         label="Baseline: acute admissions in the previous two years"
     )

@@ -85,7 +85,7 @@ class StaffForm(RoleFields):
     first_name = forms.CharField(label="First name", max_length=150)
     last_name = forms.CharField(label="Last name", max_length=150)
     email = forms.EmailField(
-        label="E-mail address", required=False, help_text="Their sign-in link is sent here."
+        label="E-mail address", required=False, max_length=254, help_text="Their sign-in link is sent here."
     )
     field_order = ["first_name", "last_name", "username", "email", "role", "site"]
 
@@ -101,7 +101,7 @@ class RemoveRoleForm(NamedErrors, forms.Form):
 
 class DutyContactForm(NamedErrors, forms.Form):
     name = forms.CharField(label="Duty contact's name", max_length=120, required=False)
-    email = forms.EmailField(label="Duty contact's e-mail address", required=False)
+    email = forms.EmailField(label="Duty contact's e-mail address", required=False, max_length=254)
     reason = ReasonField(label="Reason for the change", widget=forms.TextInput)
 
 
