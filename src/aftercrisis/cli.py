@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "aftercrisis.analysis.cli",
     "aftercrisis.randomisation.cli",
     "aftercrisis.evaluation.cli",
+    "aftercrisis.exchange.cli",
 ]
 
 

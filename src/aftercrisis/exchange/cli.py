@@ -1,0 +1,82 @@
+"""`aftercrisis export-fhir` and `aftercrisis export-odm`: the trial's data in a standard format, as one
+member of staff in one role would see it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def acting_as(username: str, role: str | None) -> Any:
+    """The actor the export is made for: a member of staff in one of their roles (their only one if none given).
+
+    Raises SystemExit with a message naming the problem; the export then writes nothing."""
+    from aftercrisis.accounts.models import User
+    from aftercrisis.accounts.selectors import actor_for, roles_of
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise SystemExit(f"--as: no active member of staff is called {username!r}")
+    actor = actor_for(user, role)
+    if actor is None:
+        held = ", ".join(r.value for r in roles_of(user)) or "none"
+        raise SystemExit(f"--role: {username} acts in one of these roles, name it with --role: {held}")
+    return actor
+
+
+def export_fhir(args: argparse.Namespace) -> int:
+    from aftercrisis.config.django import setup
+
+    setup()
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.exchange.fhir import trial_bundle
+
+    actor = acting_as(args.acting_as, args.role)
+    bundle = trial_bundle(actor, protocol())
+    args.out.write_text(bundle.model_dump_json(indent=2), encoding="utf-8")
+    print(f"FHIR bundle of {len(bundle.entry or [])} resources written to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def export_odm(args: argparse.Namespace) -> int:
+    from aftercrisis.config.django import setup
+
+    setup()
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.exchange.odm import write_odm
+
+    actor = acting_as(args.acting_as, args.role)
+    with args.out.open("wb") as out:
+        write_odm(actor, protocol(), out)
+    print(f"CDISC ODM 1.3.2 file written to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as", dest="acting_as", required=True, metavar="USERNAME", help="the member of staff it is made for"
+    )
+    parser.add_argument("--role", help="the role they act in, if they hold more than one")
+    parser.add_argument("--out", type=Path, required=True, help="file to write")
+
+
+def register(subparsers: Any) -> None:
+    fhir = subparsers.add_parser(
+        "export-fhir",
+        help="export the trial as an HL7 FHIR R4 Bundle (JSON)",
+        description="Write the trial as one FHIR Bundle: the study, its subjects, patients, acute-care "
+        "encounters, questionnaires and their responses, holding only what the named member of staff may see "
+        "in their role (no arm for a masked role, no identity for a role without it).",
+    )
+    _common(fhir)
+    fhir.set_defaults(func=export_fhir)
+    odm = subparsers.add_parser(
+        "export-odm",
+        help="export the clinical data with its audit records as CDISC ODM 1.3.2 (XML)",
+        description="Write the trial's study design and clinical data, each value with its audit records, "
+        "as a CDISC ODM 1.3.2 file, holding only what the named member of staff may see in their role.",
+    )
+    _common(odm)
+    odm.set_defaults(func=export_odm)
