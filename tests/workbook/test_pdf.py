@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,37 @@ def test_the_blank_edition_is_rendered_once_and_revalidated_by_its_etag(client, 
     unchanged = client.get("/workbook/blank.pdf", HTTP_IF_NONE_MATCH=first["ETag"])
     assert unchanged.status_code == 304 and unchanged.content == b""
     assert client.get("/workbook/blank.pdf", HTTP_IF_NONE_MATCH='"an-older-edition"').status_code == 200
+
+
+RENDER_ONCE = """
+import sys
+from aftercrisis.config.django import setup
+setup()
+from aftercrisis.config.trial import protocol
+from aftercrisis.workbook import pdf
+if sys.argv[1] == "again":
+    def refuse(html):
+        raise SystemExit("rendered a second time")
+    pdf.render_pdf = refuse
+print(pdf.blank_workbook_pdf(protocol()).etag)
+"""
+
+
+def test_the_blank_edition_is_rendered_once_for_every_server_process(tmp_path):
+    """Under the production settings the cache is shared: a second process finds the first one's edition."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AFTERCRISIS_HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "aftercrisis.config.settings.production",
+        "DJANGO_SECRET_KEY": "a-secret-for-this-test-only",
+    }
+
+    def run(which: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", RENDER_ONCE, which], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run("first") == run("again")
+    assert any((tmp_path / "var" / "cache").iterdir())

@@ -130,7 +130,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Requests an API token may make in each window of seconds, counted per process unless the cache is shared.
+# Requests an API token may make in each window of seconds, counted across processes where the cache is shared
+# (production: a file cache in the home), else per process.
 API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", 600)), 60)
 
 # Five failed sign-ins lock the account and address for an hour.

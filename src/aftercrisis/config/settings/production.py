@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from aftercrisis.config.settings.base import *  # noqa: F403
-from aftercrisis.config.settings.base import MIDDLEWARE
+from aftercrisis.config.settings.base import MIDDLEWARE, VAR_DIR
 
 DEBUG = False
 try:
@@ -25,6 +25,15 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 OTP_REQUIRED_FOR_UNBLINDED = True
+
+# One cache for every worker process on the host, in the home's var/: the blank workbook is rendered once,
+# not once per process, and an API token's requests are counted across processes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
 
 # Static files from the application itself: hashed names, compressed, cached for ever (collectstatic at serve).
 MIDDLEWARE = [
