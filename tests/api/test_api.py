@@ -315,3 +315,176 @@ def test_a_role_that_may_know_an_arm_makes_a_token_only_after_the_second_factor(
     held = client.post(reverse("api_tokens:list"), {"name": "ward", "expires_on": expires})
     assert held.status_code == 302 and reverse("accounts:two_factor") in held["Location"]
     assert not ApiToken.objects.exists()
+
+
+def test_sessions_only_for_roles_that_may_know_the_participant_is_in_the_peer_support_arm(
+    client, staff, bearer, supported, make_participant, core_protocol
+):
+    from aftercrisis.intervention.services import SessionDetails, record_session
+
+    participant = supported()
+    worker = staff[Role.PEER_SUPPORT_WORKER]
+    on = participant.allocation.randomised_on
+    record_session(
+        participant, core_protocol, SessionDetails("did_not_attend", on + dt.timedelta(days=3)), by=worker
+    )
+    record_session(
+        participant,
+        core_protocol,
+        SessionDetails("held", on + dt.timedelta(days=7), duration_minutes=50, mode="phone"),
+        by=worker,
+    )
+    url = f"/api/v1/participants/{participant.trial_id}/sessions"
+    expected = [
+        {
+            "number": None,
+            "on": str(on + dt.timedelta(days=3)),
+            "outcome": "did_not_attend",
+            "duration_minutes": None,
+        },
+        {"number": 1, "on": str(on + dt.timedelta(days=7)), "outcome": "held", "duration_minutes": 50},
+    ]
+    assert client.get(url, **bearer(Role.TRIAL_MANAGER)).json() == expected
+    assert client.get(url, **bearer(Role.PEER_SUPPORT_WORKER)).json() == expected
+    researcher = bearer(Role.RESEARCHER)
+    masked = client.get(url, **researcher)
+    assert _is_problem(masked, 404) == _is_problem(
+        client.get("/api/v1/participants/CAM-9999/sessions", **researcher), 404
+    )
+    while (control := make_participant("CAM", Status.RANDOMISED)).allocation.arm != "control":
+        pass
+    other_arm = client.get(f"/api/v1/participants/{control.trial_id}/sessions", **bearer(Role.TRIAL_MANAGER))
+    assert _is_problem(other_arm, 404) == _is_problem(masked, 404)
+    _is_problem(client.get(url, **bearer(Role.STATISTICIAN)), 403)
+
+
+def test_questionnaires_by_visit_with_item_values_and_totals(
+    client, staff, bearer, allocation_lists, make_participant, core_protocol
+):
+    from aftercrisis.followup.services import enter_questionnaire
+
+    participant = make_participant("CAM", Status.RANDOMISED, on=dt.date(2026, 1, 5))
+    answers = {f"q{i}": 2 for i in range(1, 15)} | {"q15": None}
+    enter_questionnaire(
+        core_protocol, participant, "m4", "qpr15", answers,
+        method="phone", completed_on=dt.date(2026, 5, 10), by=staff[Role.RESEARCHER],
+    )  # fmt: skip
+    url = f"/api/v1/participants/{participant.trial_id}/questionnaires"
+    body = client.get(url, **bearer(Role.RESEARCHER)).json()
+    assert [v["visit"] for v in body] == [v.code for v in core_protocol.visits]
+    m4 = next(v["responses"] for v in body if v["visit"] == "m4")
+    assert m4 == [
+        {
+            "instrument": "qpr15", "instrument_version": "QPR-15 (2014)", "completed_on": "2026-05-10",
+            "method": "phone", "answers": answers, "total": 30.0, "prorated": True,
+        }
+    ]  # fmt: skip
+    assert client.get(url, **bearer(Role.TRIAL_MANAGER)).json() == body
+    _is_problem(client.get(url, **bearer(Role.REFERRER)), 403)
+    elsewhere = make_participant("BRI", Status.RANDOMISED)
+    _is_problem(
+        client.get(f"/api/v1/participants/{elsewhere.trial_id}/questionnaires", **bearer(Role.RESEARCHER)),
+        404,
+    )
+
+
+def _sae(client, headers, **changes):
+    event = {
+        "trial_id": changes.pop("trial_id"),
+        "category": "self_harm",
+        "onset": (timezone.localdate() - dt.timedelta(days=2)).isoformat(),
+        "description": "Admitted to A&E after self-harm",
+        "seriousness": "hospitalisation",
+        "relatedness": "not_related",
+        "expectedness": "expected",
+    }
+    return client.post(
+        "/api/v1/serious-adverse-events", {**event, **changes}, content_type="application/json", **headers
+    )
+
+
+def test_a_serious_adverse_event_is_reported_through_the_service_and_audited_with_the_token(
+    client, bearer, supported, mailoutbox, django_capture_on_commit_callbacks
+):
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+
+    participant = supported()
+    with django_capture_on_commit_callbacks(execute=True):
+        made = _sae(client, bearer(Role.RESEARCHER), trial_id=participant.trial_id)
+    assert made.status_code == 201, made.content
+    assert mailoutbox == []  # not related: no SUSAR to tell of
+    event = SeriousAdverseEvent.objects.get()
+    assert made.json() == {
+        "id": event.pk, "trial_id": participant.trial_id, "site": "CAM", "category": "self_harm",
+        "onset": str(event.onset), "seriousness": "hospitalisation",
+        "reported_on": str(timezone.localdate()), "signed_off_on": None,
+    }  # fmt: skip
+    assert (
+        event.history.get().history_change_reason
+        == "serious adverse event reported via API token researcher script"
+    )
+    _is_problem(_sae(client, bearer(Role.CHIEF_INVESTIGATOR), trial_id=participant.trial_id), 403)
+    assert SeriousAdverseEvent.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        susar = _sae(
+            client, bearer(Role.TRIAL_MANAGER), trial_id=participant.trial_id,
+            relatedness="possibly", expectedness="unexpected",
+        )  # fmt: skip
+    assert susar.status_code == 201
+    assert [m.to for m in mailoutbox] == [["chief_investigator@example.org", "sponsor-safety@example.org"]]
+    assert SeriousAdverseEvent.objects.get(pk=susar.json()["id"]).susar_notified_at is not None
+
+
+@pytest.mark.parametrize(
+    "changes, fields",
+    [
+        ({"category": "fall", "onset": "2026-02-30"}, {"category", "onset"}),
+        ({"description": "  ", "trial_id": "at BRI"}, {"description", "trial_id"}),  # outside the scope
+        ({"trial_id": "CAM-1"}, {"trial_id"}),
+        ({"onset": "2999-01-01"}, {"onset"}),  # after the day it is reported, as the service refuses
+        ({"relatedness": None, "expectedness": ""}, {"relatedness", "expectedness"}),
+    ],
+)
+def test_bad_serious_adverse_events_name_each_field_and_write_nothing(
+    client, bearer, supported, make_participant, changes, fields
+):
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+
+    participant, elsewhere = supported(), make_participant("BRI", Status.RANDOMISED)
+    if changes.get("trial_id") == "at BRI":
+        changes = {**changes, "trial_id": elsewhere.trial_id}
+    refused = _sae(client, bearer(Role.RESEARCHER), **{"trial_id": participant.trial_id, **changes})
+    assert {e["field"] for e in _is_problem(refused, 422)["errors"]} == fields
+    assert not SeriousAdverseEvent.objects.exists()
+
+
+def test_a_serious_adverse_event_is_refused_while_the_database_is_locked(client, staff, bearer, supported):
+    from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+
+    participant = supported()
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    body = _is_problem(_sae(client, bearer(Role.RESEARCHER), trial_id=participant.trial_id), 409)
+    assert body["type"].endswith("database-locked")
+    assert not SeriousAdverseEvent.objects.exists()
+
+
+def test_the_analysis_dataset_as_parquet_reads_back_as_the_csv(client, bearer, supported, make_participant):
+    import io
+
+    import pandas as pd
+
+    supported()
+    make_participant("BRI", Status.RANDOMISED)
+    headers = bearer(Role.TRIAL_MANAGER)
+    csv = client.get("/api/v1/analysis-dataset.csv", **headers)
+    parquet = client.get("/api/v1/analysis-dataset.parquet", **headers)
+    assert parquet.status_code == 200 and parquet["Content-Type"] == "application/vnd.apache.parquet"
+    assert parquet["Content-Disposition"].endswith('.parquet"')
+    frame = pd.read_parquet(io.BytesIO(parquet.content))
+    assert len(frame) == Allocation.objects.count() and "BRI" in set(frame["site"])
+    assert frame.to_csv(index=False) == csv.content.decode()
+    for role in (Role.STATISTICIAN, Role.RESEARCHER):  # the statistician is blinded until lock
+        _is_problem(client.get("/api/v1/analysis-dataset.parquet", **bearer(role)), 403)

@@ -23,13 +23,23 @@ from aftercrisis.api import problems
 from aftercrisis.api.models import ApiToken, IdempotentRandomisation
 from aftercrisis.api.tokens import authenticate, seconds_until_allowed
 from aftercrisis.config.trial import protocol
-from aftercrisis.followup.selectors import schedule_of, worklist
-from aftercrisis.outcomes.models import EpisodeSource
+from aftercrisis.followup.selectors import responses_by_visit, schedule_of, worklist
+from aftercrisis.intervention.selectors import sessions_of
+from aftercrisis.outcomes.forms import SaeForm
+from aftercrisis.outcomes.models import (
+    EpisodeSource,
+    Expectedness,
+    Relatedness,
+    SaeCategory,
+    SeriousAdverseEvent,
+    Seriousness,
+)
 from aftercrisis.outcomes.selectors import sae_scope
-from aftercrisis.outcomes.services import EpisodeDraft, record_episodes
+from aftercrisis.outcomes.services import EpisodeDraft, record_episodes, report_sae
 from aftercrisis.participants.models import Status
 from aftercrisis.participants.selectors import participant_for, participant_record, participants_for
 from aftercrisis.participants.services import register_participant
+from aftercrisis.participants.trial_id import PATTERN as TRIAL_ID
 from aftercrisis.participants.withdrawals import withdrawals_for
 from aftercrisis.randomisation.selectors import allocation_for, sees_every_arm
 from aftercrisis.randomisation.services import randomise as take_allocation
@@ -204,6 +214,31 @@ def visits(request: HttpRequest, trial_id: str) -> Any:
     ]
 
 
+class ResponseOut(Schema):
+    instrument: str
+    instrument_version: str
+    completed_on: dt.date
+    method: str
+    answers: dict[str, int | None] = Field(..., description="item code: the value given, null if none")
+    total: float | None = Field(..., description="null when too many items were left unanswered to score")
+    prorated: bool
+
+
+class VisitResponsesOut(Schema):
+    visit: str
+    responses: list[ResponseOut]
+
+
+@api.get("/participants/{trial_id}/questionnaires", response=list[VisitResponsesOut], tags=["follow-up"])
+def questionnaires(request: HttpRequest, trial_id: str) -> Any:
+    """Each visit of the protocol, baseline first, with the questionnaires returned at it: each item's value
+    and the total, as scored when they were entered."""
+    found = participant_for(_needs(request, Capability.VIEW_PARTICIPANTS), trial_id)
+    return [
+        {"visit": visit, "responses": responses} for visit, responses in responses_by_visit(protocol(), found)
+    ]
+
+
 class DueOut(Schema):
     trial_id: str
     site: str
@@ -340,6 +375,31 @@ def allocation(request: HttpRequest, trial_id: str) -> Any:
     return {"trial_id": found.trial_id, "arm": arm, "randomised_on": allocated.randomised_on}
 
 
+# Peer support: sessions reveal the arm.
+
+
+class SessionOut(Schema):
+    number: int | None = Field(..., description="held sessions only, counted from 1")
+    on: dt.date
+    outcome: str
+    duration_minutes: int | None
+
+
+@api.get("/participants/{trial_id}/sessions", response=list[SessionOut], tags=["peer support"])
+def peer_support_sessions(request: HttpRequest, trial_id: str) -> Any:
+    """The participant's peer support sessions in date order, held or not, as the participant's page and the
+    peer support worker's caseload show them: only to a role that may know the participant is in the peer
+    support arm. To others, and for any other arm, there are none: not found, as for no such participant."""
+    actor = _actor(request)
+    if not (actor.can(Capability.VIEW_PARTICIPANTS) or actor.can(Capability.RECORD_SESSIONS)):
+        raise PermissionDenied
+    found = participant_for(actor, trial_id)
+    arm, _ = allocation_for(actor, found) or (None, None)
+    if arm != protocol().intervention.arm:
+        raise Http404("no peer support sessions")
+    return sessions_of(found)
+
+
 # Outcomes.
 
 
@@ -417,6 +477,32 @@ def serious_adverse_events(request: HttpRequest) -> Any:
     return sae_scope(_needs(request, Capability.VIEW_SAFETY)).order_by("onset", "pk")
 
 
+class SaeIn(Schema):
+    trial_id: str = Field(..., max_length=16, pattern=TRIAL_ID.pattern)
+    category: SaeCategory
+    onset: dt.date
+    description: str = Field(..., description="what happened")
+    seriousness: Seriousness
+    relatedness: Relatedness = Field(..., description="relation to taking part in the trial")
+    expectedness: Expectedness
+
+
+@api.post("/serious-adverse-events", response={201: SaeOut}, tags=["safety"])
+def report_serious_adverse_event(request: HttpRequest, payload: SaeIn) -> Any:
+    """Report a serious adverse event, reported today: the reporting form's own checks, then the same
+    service, which tells the chief investigators and the sponsor of one related and unexpected (a SUSAR)."""
+    actor = _needs(request, Capability.REPORT_SAFETY)
+    form = SaeForm(payload.dict(exclude={"trial_id"}))
+    problems_found = {} if form.is_valid() else {field: list(errors) for field, errors in form.errors.items()}
+    found = participants_for(actor).filter(trial_id=payload.trial_id).first()
+    if found is None:  # outside the role's scope as for no such participant
+        problems_found["trial_id"] = [f"There is no participant {payload.trial_id}"]
+    if problems_found:
+        raise ValidationError(problems_found)
+    sae = SeriousAdverseEvent(participant=found, reported_on=timezone.localdate(), **form.cleaned_data)
+    return WithStatus(201, report_sae(actor, protocol(), sae, by=_user(request)))
+
+
 class DeathOut(Schema):
     trial_id: str = Field(..., alias="participant.trial_id")
     died_on: dt.date
@@ -456,19 +542,40 @@ def report_snapshots(request: HttpRequest) -> Any:
     return snapshots_for(_needs(request, Capability.PRODUCE_REPORT)).defer("html", "results")
 
 
-@api.get(
-    "/analysis-dataset.csv",
-    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
-    tags=["reports"],
-)
-def analysis_dataset_csv(request: HttpRequest) -> Any:
-    """The analysis dataset, one row per participant: it holds the arm, so only for roles that see every arm."""
+DATASET_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def _analysis_dataset(request: HttpRequest, kind: str) -> HttpResponse:
+    """The dataset holds the arm: only for roles that see every arm."""
     actor = _needs(request, Capability.PRODUCE_REPORT)
     if not sees_every_arm(actor):
         raise PermissionDenied
     from aftercrisis.reporting.dataset import analysis_dataset
 
     today = timezone.localdate()
-    response = HttpResponse(analysis_dataset(protocol(), today).to_csv(index=False), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="analysis-dataset-{today:%Y%m%d}.csv"'
+    frame = analysis_dataset(protocol(), today)
+    body = frame.to_csv(index=False) if kind == "csv" else frame.to_parquet(index=False)
+    response = HttpResponse(body, content_type=DATASET_FORMATS[kind])
+    response["Content-Disposition"] = f'attachment; filename="analysis-dataset-{today:%Y%m%d}.{kind}"'
     return response
+
+
+def _download(kind: str, schema: dict[str, str]) -> dict[str, Any]:
+    return {"responses": {200: {"content": {DATASET_FORMATS[kind]: {"schema": schema}}}}}
+
+
+@api.get("/analysis-dataset.csv", openapi_extra=_download("csv", {"type": "string"}), tags=["reports"])
+def analysis_dataset_csv(request: HttpRequest) -> Any:
+    """The analysis dataset as CSV, one row per participant: it holds the arm, so only for roles that see
+    every arm (the statistician once the database is locked)."""
+    return _analysis_dataset(request, "csv")
+
+
+@api.get(
+    "/analysis-dataset.parquet",
+    openapi_extra=_download("parquet", {"type": "string", "format": "binary"}),
+    tags=["reports"],
+)
+def analysis_dataset_parquet(request: HttpRequest) -> Any:
+    """The same dataset as Parquet, with its columns' types, for the same roles."""
+    return _analysis_dataset(request, "parquet")

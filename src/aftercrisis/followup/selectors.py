@@ -80,6 +80,23 @@ def due_questionnaires(protocol: Protocol, participant: Participant, today: dt.d
     return due
 
 
+def responses_by_visit(
+    protocol: Protocol, participant: Participant
+) -> list[tuple[str, list[QuestionnaireResponse]]]:
+    """Each visit of the protocol, baseline first, with the questionnaires returned at it in the visit's
+    order of instruments. One query; the participant comes from the actor's scope."""
+    returned = {
+        (r.visit, r.instrument): r for r in QuestionnaireResponse.objects.filter(participant=participant)
+    }
+    return [
+        (
+            visit.code,
+            [returned[visit.code, code] for code in visit.instruments if (visit.code, code) in returned],
+        )
+        for visit in protocol.visits
+    ]
+
+
 @dataclass(frozen=True)
 class ScheduledForm:
     instrument: str
