@@ -223,6 +223,7 @@ def test_a_referral_goes_through_the_referral_forms_checks(client, bearer, sites
         ({"nhs_number": "123"}, "nhs_number"),
         ({"site": "BRI"}, "site"),
         ({"nhs_number": "943 476 5919"}, "nhs_number"),
+        ({"date_of_birth": "1980-02-30"}, "date_of_birth"),
     ]:
         refused = client.post(
             "/api/v1/referrals", {**referral, **change}, content_type="application/json", **headers

@@ -289,12 +289,12 @@ class ReferralOut(Schema):
 
 
 @api.post("/referrals", response={201: ReferralOut}, tags=["recruitment"])
-def refer(request: HttpRequest, referral: ReferralIn) -> Any:
+def refer(request: HttpRequest, payload: ReferralIn) -> Any:
     """Refer someone leaving the crisis team: the referral form's own checks, then the same service."""
     actor = _needs(request, Capability.REFER)
     sites = sites_for(actor)
-    data = referral.dict()
-    data["site"] = sites.filter(code=referral.site).values_list("pk", flat=True).first() or ""
+    data = payload.dict()
+    data["site"] = sites.filter(code=payload.site).values_list("pk", flat=True).first() or ""
     form = ReferralForm(data, sites=sites)
     if not form.is_valid():
         raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
