@@ -40,11 +40,17 @@ def sorted_by(
 
     Only the columns a list offers can order it: never an arm, nor anything that follows from one.
     """
+    order, asked = sort_order(request, columns, default)
+    return rows.order_by(*order), asked
+
+
+def sort_order(request: HttpRequest, columns: Mapping[str, str], default: str) -> tuple[tuple[str, str], str]:
+    """The `order_by` fields for the order the request asks for, as `sorted_by` applies them, and that order."""
     asked = request.GET.get("sort", "")
     if asked.removeprefix("-") not in columns:
         asked = default
     descending = "-" if asked.startswith("-") else ""
-    return rows.order_by(descending + columns[asked.removeprefix("-")], descending + "pk"), asked
+    return (descending + columns[asked.removeprefix("-")], descending + "pk"), asked
 
 
 def sort_url(request: HttpRequest, column: str, current: str) -> str:

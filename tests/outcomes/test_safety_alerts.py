@@ -133,3 +133,31 @@ def test_the_safety_page_filters_on_listed_values_only_and_shows_what_is_due(
     assert hostile.status_code == 200 and randomised.trial_id in hostile.content.decode()
     none = client.get(reverse("outcomes:safety"), {"category": "death"}).content.decode()
     assert "No serious adverse events match these filters" in none
+
+
+def test_the_safety_list_orders_by_the_columns_it_offers_and_never_by_arm(
+    allocation_lists, make_participant, staff, actor_of, core_protocol, client
+):
+    people = [make_participant("CAM", Status.RANDOMISED) for _ in range(3)]
+    onsets = [5, 20, 10]  # days before today, one event each
+    events = [
+        report_sae(
+            actor_of(Role.RESEARCHER),
+            core_protocol,
+            _event(p, reported_on=TODAY - dt.timedelta(days=days - 1)),
+            by=staff[Role.RESEARCHER],
+        )
+        for p, days in zip(people, onsets, strict=True)
+    ]
+    client.force_login(staff[Role.TRIAL_MANAGER])
+
+    def order(sort):
+        page = client.get(reverse("outcomes:safety"), {"sort": sort}).content.decode()
+        return sorted(events, key=lambda e: page.index(f">{e.participant.trial_id}<"))
+
+    by_onset = sorted(events, key=lambda e: e.onset)
+    assert order("onset") == by_onset
+    assert order("-onset") == by_onset[::-1]
+    assert order("trial_id") == sorted(events, key=lambda e: e.participant.trial_id)
+    for hostile in ["arm", "-participant__allocation__arm", "\x00", "onset'; --"]:
+        assert order(hostile) == by_onset  # the listing's own order: here, by onset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -80,11 +81,12 @@ class SafetyListing:
 
 
 def safety_listing(
-    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date
+    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date, order: Sequence[str] = ()
 ) -> SafetyListing:
     """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles.
 
-    Awaiting review, the events due soonest come first; otherwise they are in order of onset.
+    In the `order` given (`order_by` fields, never an arm); without one, awaiting review, the events due
+    soonest come first, otherwise they are in order of onset.
     """
     scope = sae_scope(actor)
     rows = scope
@@ -102,6 +104,8 @@ def safety_listing(
         rows = rows.order_by("onset", "pk")
     if filters.susar:
         rows = rows.filter(SUSAR)
+    if order:
+        rows = rows.order_by(*order)
     events = list(rows)
     by_category = dict(Counter(e.category for e in events))
     allowed = dt.timedelta(days=review_days)

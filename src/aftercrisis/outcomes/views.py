@@ -40,7 +40,7 @@ from aftercrisis.outcomes.services import (
 from aftercrisis.outcomes.services import (
     reconcile as reconcile_pair,
 )
-from aftercrisis.pagination import page_of
+from aftercrisis.pagination import page_of, sort_order
 from aftercrisis.participants.selectors import participant_for
 
 PROBLEMS_SHOWN = 100  # a file with a thousand problems is fixed from the first ones, not read to the end
@@ -213,7 +213,12 @@ def safety(request: HttpRequest) -> HttpResponse:
         review=_listed(asked.get("review", ""), ["awaiting", "signed_off"]),
         susar=asked.get("susar") == "yes",
     )
-    listing = safety_listing(actor, filters, review_days=trial.safety.review_days, today=timezone.localdate())
+    # Unless a column is asked for, the listing's own order: the events awaiting review due soonest first.
+    asked_column = asked.get("sort", "").removeprefix("-") in SAE_COLUMNS
+    order, sort = sort_order(request, SAE_COLUMNS, default="onset") if asked_column else ((), "")
+    listing = safety_listing(
+        actor, filters, review_days=trial.safety.review_days, today=timezone.localdate(), order=order
+    )
     return render(
         request,
         "outcomes/safety.jinja",
@@ -225,11 +230,21 @@ def safety(request: HttpRequest) -> HttpResponse:
             "seriousnesses": Seriousness.choices,
             "review_days": trial.safety.review_days,
             "page": page_of(request, listing.events),
+            "sort": sort,
             "arm_names": {a.code: a.name for a in trial.arms} if listing.arms else {},
             "can_review": actor.can(Capability.REVIEW_SAE),
             "unlock": unlock_state(actor, staff_user(request)),
         },
     )
+
+
+# The safety list's columns that order it (name -> field); never the arm.
+SAE_COLUMNS = {
+    "event": "pk",
+    "trial_id": "participant__trial_id",
+    "onset": "onset",
+    "reported": "reported_on",
+}
 
 
 def _listed(value: str, allowed: list[str]) -> str:
