@@ -248,6 +248,28 @@ def test_unknown_addresses_and_methods_are_problems_too(client, bearer):
     assert "GET" in refused["detail"]
 
 
+@pytest.mark.parametrize(
+    "url, body, field",
+    [
+        ("/api/v1/participants/CAM%00/questionnaires", None, "trial_id"),
+        ("/api/v1/participants?site=C%00", None, "site"),
+        ("/api/v1/episodes", {"episodes": [{"trial_id": "CAM\x00", "setting": "x", "start": "2026-02-02"}]},
+         "episodes.0.trial_id"),
+    ],
+)  # fmt: skip
+def test_a_nul_character_is_refused_by_name_before_it_reaches_the_database(client, bearer, url, body, field):
+    """PostgreSQL refuses a NUL in any text: sent on, it would be a server error rather than bad input."""
+    headers = bearer(Role.TRIAL_MANAGER)
+    if body is None:
+        response = client.get(url, **headers)
+    else:
+        response = client.post(url, body, content_type="application/json", **headers)
+    assert _is_problem(response, 422)["errors"] == [
+        {"field": field, "message": "NUL characters are not accepted"}
+    ]
+    assert not AcuteCareEpisode.objects.exists()
+
+
 def test_the_session_works_in_the_chosen_role_and_writes_need_the_csrf_token(staff, supported):
     from django.test import Client
 

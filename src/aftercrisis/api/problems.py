@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
@@ -121,12 +123,45 @@ def install(api: NinjaAPI) -> None:
         api.add_exception_handler(exception, handler)
 
 
+def _nul_in(value: Any, where: list[str]) -> list[str]:
+    if isinstance(value, str):
+        return [".".join(where) or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _nul_in(item, [*where, str(key)])]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _nul_in(item, [*where, str(i)])]
+    return []
+
+
+def nul_characters(request: HttpRequest, path_values: dict[str, Any]) -> list[str]:
+    """Where the request holds a NUL character, named as a field: no text in the trial's database may hold
+    one (PostgreSQL refuses it), so such a value is bad input wherever it is sent."""
+    found = _nul_in(path_values, [])
+    found += [name for name, values in request.GET.lists() if any("\x00" in v for v in values)]
+    found += [name for name, value in request.headers.items() if "\x00" in value]
+    if request.content_type == "application/json":
+        with contextlib.suppress(ValueError):  # not JSON: the handler says so
+            found += _nul_in(json.loads(request.body), [])
+    return found
+
+
 class ProblemsMiddleware:
-    """What the API's own handlers never see (an unknown address, a method a route does not take) is a
-    problem too, not the pages' HTML."""
+    """What the API's own handlers never see (an unknown address, a method a route does not take, a NUL
+    character the database would refuse) is a problem too, not the pages' HTML or a server error."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        fields = nul_characters(request, kwargs)
+        if not fields:
+            return None
+        errors = [{"field": field, "message": "NUL characters are not accepted"} for field in fields]
+        return problem(422, "The request has invalid values.", kind="invalid-request", errors=errors)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
