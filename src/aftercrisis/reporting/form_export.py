@@ -82,11 +82,13 @@ def forms_for(actor: Actor) -> list[Form]:
     ]
 
 
-def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+def columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """A form's columns: every stored field but the arm and what leads to it."""
     return [f for f in model._meta.concrete_fields if f.name not in ARM_FIELDS]
 
 
-def _kind(field: models.Field[Any, Any]) -> str:
+def kind(field: models.Field[Any, Any]) -> str:
+    """The type of a column's values, as the data dictionary names it."""
     if isinstance(field, models.ForeignKey):
         return "integer (id)"
     if isinstance(field, models.BooleanField):
@@ -112,18 +114,27 @@ def table(actor: Actor, form: Form) -> pd.DataFrame:
     return _table(actor, form, unblinded=sees_every_arm(actor))
 
 
-def _table(actor: Actor, form: Form, *, unblinded: bool) -> pd.DataFrame:
+def rows_for(actor: Actor, form: Form, *, unblinded: bool) -> models.QuerySet[Any]:
+    """The form's rows within the actor's sites, less the rows that reveal an arm unless `unblinded`
+    (as forms_for decided for the actor)."""
     model = apps.get_model(form.model)
-    fields = _columns(model)
     rows = model._default_manager.all()
     if not unblinded and form.model in ARM_REVEALING_ROWS:
         rows = rows.exclude(ARM_REVEALING_ROWS[form.model])
-    has_participant = any(f.name == "participant" for f in fields)
     if actor.site_ids is not None:
-        if has_participant:
+        names = {f.name for f in model._meta.concrete_fields}
+        if "participant" in names:
             rows = rows.filter(participant__site_id__in=actor.site_ids)
-        elif any(f.name == "site" for f in fields):
+        elif "site" in names:
             rows = rows.filter(site_id__in=actor.site_ids)
+    return rows
+
+
+def _table(actor: Actor, form: Form, *, unblinded: bool) -> pd.DataFrame:
+    model = apps.get_model(form.model)
+    fields = columns(model)
+    rows = rows_for(actor, form, unblinded=unblinded)
+    has_participant = any(f.name == "participant" for f in fields)
     names = [f.attname for f in fields]
     if has_participant:
         names.append("participant__trial_id")
@@ -137,7 +148,7 @@ def _table(actor: Actor, form: Form, *, unblinded: bool) -> pd.DataFrame:
             frame[field.attname] = pd.to_datetime(column, utc=True).dt.tz_localize(None)
         elif isinstance(field, models.DateField):
             frame[field.attname] = pd.to_datetime(column)
-        elif _kind(field) == "text":
+        elif kind(field) == "text":
             frame[field.attname] = column.fillna("").astype(str)
     if form.model == "randomisation.Allocation":
         arms = arms_for(actor, frame["participant_id"].tolist())
@@ -150,9 +161,9 @@ def dictionary(forms: list[Form]) -> pd.DataFrame:
     entries = []
     for form in forms:
         model = apps.get_model(form.model)
-        for field in _columns(model):
+        for field in columns(model):
             allowed = "; ".join(f"{value} = {label}" for value, label in field.choices or [])
-            entries.append((form.name, field.attname, str(field.verbose_name), _kind(field), allowed))
+            entries.append((form.name, field.attname, str(field.verbose_name), kind(field), allowed))
         if any(f.name == "participant" for f in model._meta.fields):
             entries.append((form.name, "trial_id", "trial ID of the participant", "text", ""))
         if form.model == "randomisation.Allocation":
