@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
@@ -17,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as InvalidRequest
 
+from aftercrisis.config.errors import nul_characters
 from aftercrisis.lock.services import DatabaseLocked
 
 logger = logging.getLogger(__name__)
@@ -121,28 +120,6 @@ HANDLERS: dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]] = {
 def install(api: NinjaAPI) -> None:
     for exception, handler in HANDLERS.items():
         api.add_exception_handler(exception, handler)
-
-
-def _nul_in(value: Any, where: list[str]) -> list[str]:
-    if isinstance(value, str):
-        return [".".join(where) or "body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [found for key, item in value.items() for found in _nul_in(item, [*where, str(key)])]
-    if isinstance(value, list):
-        return [found for i, item in enumerate(value) for found in _nul_in(item, [*where, str(i)])]
-    return []
-
-
-def nul_characters(request: HttpRequest, path_values: dict[str, Any]) -> list[str]:
-    """Where the request holds a NUL character, named as a field: no text in the trial's database may hold
-    one (PostgreSQL refuses it), so such a value is bad input wherever it is sent."""
-    found = _nul_in(path_values, [])
-    found += [name for name, values in request.GET.lists() if any("\x00" in v for v in values)]
-    found += [name for name, value in request.headers.items() if "\x00" in value]
-    if request.content_type == "application/json":
-        with contextlib.suppress(ValueError):  # not JSON: the handler says so
-            found += _nul_in(json.loads(request.body), [])
-    return found
 
 
 class ProblemsMiddleware:
