@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,27 @@ def export_odm(args: argparse.Namespace) -> int:
     from aftercrisis.config.django import setup
 
     setup()
+    from django.core.exceptions import PermissionDenied
+
     from aftercrisis.config.trial import protocol
     from aftercrisis.exchange.odm import write_odm
 
     actor = acting_as(args.acting_as, args.role)
-    with args.out.open("wb") as out:
-        write_odm(actor, protocol(), out)
+    # Written beside the destination and renamed only once whole, so a refusal or failure leaves no file.
+    with tempfile.NamedTemporaryFile("wb", dir=args.out.parent, suffix=".part", delete=False) as out:
+        part = Path(out.name)
+        try:
+            write_odm(actor, protocol(), out)
+        except PermissionDenied:
+            part.unlink()
+            raise SystemExit(
+                f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export every form's data, "
+                "which the ODM file holds"
+            ) from None
+        except BaseException:
+            part.unlink()
+            raise
+    part.replace(args.out)
     print(f"CDISC ODM 1.3.2 file written to {args.out}.", file=sys.stderr)
     return 0
 
