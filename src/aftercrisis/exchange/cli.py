@@ -52,19 +52,20 @@ def export_odm(args: argparse.Namespace) -> int:
 
     actor = acting_as(args.acting_as, args.role)
     # Written beside the destination and renamed only once whole, so a refusal or failure leaves no file.
-    with tempfile.NamedTemporaryFile("wb", dir=args.out.parent, suffix=".part", delete=False) as out:
-        part = Path(out.name)
-        try:
+    handle, name = tempfile.mkstemp(dir=args.out.parent, suffix=".part")
+    part = Path(name)
+    try:
+        with open(handle, "wb") as out:
             write_odm(actor, protocol(), out)
-        except PermissionDenied:
-            part.unlink()
-            raise SystemExit(
-                f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export every form's data, "
-                "which the ODM file holds"
-            ) from None
-        except BaseException:
-            part.unlink()
-            raise
+    except PermissionDenied:
+        part.unlink()
+        raise SystemExit(
+            f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export every form's data, "
+            "which the ODM file holds"
+        ) from None
+    except BaseException:
+        part.unlink()
+        raise
     part.replace(args.out)
     print(f"CDISC ODM 1.3.2 file written to {args.out}.", file=sys.stderr)
     return 0

@@ -118,7 +118,7 @@ def rows_for(actor: Actor, form: Form, *, unblinded: bool) -> models.QuerySet[An
     """The form's rows within the actor's sites, less the rows that reveal an arm unless `unblinded`
     (as forms_for decided for the actor)."""
     model = apps.get_model(form.model)
-    rows = model._default_manager.all()
+    rows: models.QuerySet[Any] = model._default_manager.all()
     if not unblinded and form.model in ARM_REVEALING_ROWS:
         rows = rows.exclude(ARM_REVEALING_ROWS[form.model])
     if actor.site_ids is not None:
