@@ -11,6 +11,8 @@ from functools import cache
 import pytest
 import xmlschema
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from odmlib.schema_manager import get_schema_path
 
 from aftercrisis.accounts.models import RoleAssignment, User
@@ -18,9 +20,12 @@ from aftercrisis.accounts.policy import CAPABILITIES, Capability
 from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.selectors import actor_for
 from aftercrisis.audit import record_creation
+from aftercrisis.cli import main
 from aftercrisis.exchange.odm import write_odm
 from aftercrisis.followup.models import QuestionnaireResponse
+from aftercrisis.lock.services import lock_database
 from aftercrisis.outcomes.models import AcuteCareEpisode, SeriousAdverseEvent
+from aftercrisis.outcomes.services import report_sae
 from aftercrisis.participants.models import Identity, Participant, Status, Withdrawal, WithdrawalLevel
 from aftercrisis.participants.services import update_research_data
 from aftercrisis.randomisation.models import Allocation
@@ -193,8 +198,6 @@ def test_a_blinded_statistician_gets_no_arm_no_arm_revealing_form_and_no_identit
 def test_an_audit_record_names_who_changed_a_value_and_why(
     allocation_lists, make_participant, staff, actor_of, core_protocol
 ):
-    from aftercrisis.outcomes.services import report_sae
-
     participant = make_participant("CAM", Status.RANDOMISED)
     manager, researcher = staff[Role.TRIAL_MANAGER], staff[Role.RESEARCHER]
     reason = 'Checked with the <GP> & the "notes"'
@@ -242,6 +245,27 @@ def test_an_audit_record_names_who_changed_a_value_and_why(
     assert {r.get("LocationOID") for r in root.iter(f"{{{NS['o']}}}LocationRef")} == {"LOC.CAM"}
 
 
+def test_the_statistician_gets_the_arms_once_the_database_is_locked_in_queries_that_do_not_grow(
+    allocation_lists, make_participant, staff, actor_of, core_protocol
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            write_odm(actor_of(Role.STATISTICIAN), core_protocol, io.BytesIO())
+        return len(captured.captured_queries)
+
+    first = make_participant("CAM", Status.RANDOMISED)
+    one = queries()
+    for site in ("CAM", "ISL", "HAR"):
+        make_participant(site, Status.RANDOMISED)
+    assert queries() == one
+
+    lock_database(
+        actor_of(Role.TRIAL_MANAGER), by=staff[Role.TRIAL_MANAGER], reason="final analysis", reviewed=True
+    )
+    values = item_values(export(actor_of(Role.STATISTICIAN), core_protocol)[1])
+    assert values[(first.trial_id, "IT.ALLOCATIONS.ARM", None)] == first.allocation.arm
+
+
 @pytest.mark.parametrize("role", [r for r in Role if Capability.FULL_EXPORT not in CAPABILITIES[r]])
 def test_a_role_that_may_not_export_every_form_is_refused_before_anything_is_written(
     role, actor_of, core_protocol
@@ -255,8 +279,6 @@ def test_a_role_that_may_not_export_every_form_is_refused_before_anything_is_wri
 def test_the_command_writes_the_file_and_refuses_a_role_or_name_that_may_not_have_it(
     allocation_lists, make_participant, staff, tmp_path, capsys
 ):
-    from aftercrisis.cli import main
-
     participant = make_participant("CAM", Status.RANDOMISED)
     out = tmp_path / "core.xml"
     assert main(["export-odm", "--as", "statistician", "--out", str(out)]) == 0
