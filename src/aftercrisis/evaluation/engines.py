@@ -49,7 +49,9 @@ def open_tables(
 ) -> Iterator[dict[str, ir.Table | None]]:
     """The contract's tables as Ibis tables (None where missing), and the connection closed afterwards."""
     if engine == "duckdb":
-        con: Any = ibis.duckdb.connect()
+        # Every result that has an order says so (order_by); letting DuckDB drop the order of the files
+        # makes the derivation markedly faster on national data.
+        con: Any = ibis.duckdb.connect(preserve_insertion_order=False)
         try:
             tables: dict[str, ir.Table | None] = {}
             for name in TABLES:

@@ -68,7 +68,7 @@ def evaluate(
     usable = {name: table for name, table in tables.items() if table is not None}
     step("deriving the cohort")
     derived = cohorts.derive(usable, definition).cache()  # materialised once, in the engine
-    cohort = derived.execute()
+    cohort = derived.order_by(["person_id", "episode_id"]).execute()  # in one order on every engine and run
     if cohort.empty:
         raise ValueError("no discharge from a crisis team falls in the period: nothing to evaluate")
     teams = cohorts.by_team(derived).execute()
