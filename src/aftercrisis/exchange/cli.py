@@ -92,8 +92,9 @@ def register(subparsers: Any) -> None:
     odm = subparsers.add_parser(
         "export-odm",
         help="export the clinical data with its audit records as CDISC ODM 1.3.2 (XML)",
-        description="Write the trial's study design and clinical data, each value with its audit records, "
-        "as a CDISC ODM 1.3.2 file, holding only what the named member of staff may see in their role.",
+        description="Write the trial's study design and clinical data, each value with the audit record of its "
+        "last change, as a CDISC ODM 1.3.2 file, holding only what the named member of staff may see in their "
+        "role. Only the roles that may download every form's data may export it; for others nothing is written.",
     )
     _common(odm)
     odm.set_defaults(func=export_odm)
