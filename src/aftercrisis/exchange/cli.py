@@ -31,11 +31,19 @@ def export_fhir(args: argparse.Namespace) -> int:
     from aftercrisis.config.django import setup
 
     setup()
+    from django.core.exceptions import PermissionDenied
+
     from aftercrisis.config.trial import protocol
     from aftercrisis.exchange.fhir import trial_bundle
 
     actor = acting_as(args.acting_as, args.role)
-    bundle = trial_bundle(actor, protocol())
+    try:
+        bundle = trial_bundle(actor, protocol())
+    except PermissionDenied:
+        raise SystemExit(
+            f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export the trial's records: "
+            "the roles that open participants' records or download every form's data may"
+        ) from None
     args.out.write_text(bundle.model_dump_json(indent=2), encoding="utf-8")
     print(f"FHIR bundle of {len(bundle.entry or [])} resources written to {args.out}.", file=sys.stderr)
     return 0
