@@ -57,6 +57,8 @@ API_MATRIX = {
     # The dataset holds the arm: the statistician has it only once the database is locked.
     ("GET", "/analysis-dataset.csv"):                       row(200, 403, 403, 403, 403, 403),
     ("GET", "/analysis-dataset.parquet"):                   row(200, 403, 403, 403, 403, 403),
+    # For the roles that open participants' records or download every form's data; the arm only to some.
+    ("GET", "/fhir/Bundle"):                                row(200, 200, 403, 200, 403, 403),
 }  # fmt: skip
 
 
@@ -100,8 +102,11 @@ def _body(path: str, sample) -> dict | None:
 
 
 def _arms_in(value, arms: set[str]) -> list[str]:
-    """Every arm field, and every value that is an arm code, anywhere in a JSON answer."""
+    """Every arm field, and every value that is an arm code, anywhere in a JSON answer but a FHIR
+    ResearchStudy's list of the trial's arms, which the protocol makes public."""
     if isinstance(value, dict):
+        if value.get("resourceType") == "ResearchStudy":
+            return []
         found = ["arm"] if "arm" in value else []
         return found + [f for v in value.values() for f in _arms_in(v, arms)]
     if isinstance(value, list):

@@ -579,3 +579,22 @@ def analysis_dataset_csv(request: HttpRequest) -> Any:
 def analysis_dataset_parquet(request: HttpRequest) -> Any:
     """The same dataset as Parquet, with its columns' types, for the same roles."""
     return _analysis_dataset(request, "parquet")
+
+
+# Standard exports.
+
+FHIR_JSON = "application/fhir+json"
+
+
+@api.get(
+    "/fhir/Bundle",
+    openapi_extra={"responses": {200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}}},
+    tags=["exports"],
+)
+def fhir_bundle(request: HttpRequest) -> Any:
+    """The trial as one FHIR R4 Bundle (type collection) of what the role may see, as `aftercrisis export-fhir`
+    writes it: for the roles that open participants' records or download every form's data. No arm for a
+    masked role, no Patient for a role without identity."""
+    from aftercrisis.exchange.fhir import trial_bundle
+
+    return HttpResponse(trial_bundle(_actor(request), protocol()).model_dump_json(), content_type=FHIR_JSON)
