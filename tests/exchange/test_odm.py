@@ -23,6 +23,7 @@ from aftercrisis.audit import record_creation
 from aftercrisis.cli import main
 from aftercrisis.exchange.odm import write_odm
 from aftercrisis.followup.models import QuestionnaireResponse
+from aftercrisis.followup.services import log_contact
 from aftercrisis.lock.services import lock_database
 from aftercrisis.outcomes.models import AcuteCareEpisode, SeriousAdverseEvent
 from aftercrisis.outcomes.services import report_sae
@@ -217,10 +218,16 @@ def test_an_audit_record_names_who_changed_a_value_and_why(
         ),
         by=researcher,
     )
+    # A contact attempt for a visit the protocol does not have still has a defined place: the common event.
+    attempt = log_contact(
+        None, participant, "m99", channel="phone", outcome="no_answer", on=dt.date(2026, 3, 1), by=researcher
+    )
     _, root = export(actor_of(Role.TRIAL_MANAGER), core_protocol)
     values = item_values(root)
     audit_refs_resolve(root)
     trial_id = participant.trial_id
+    (common,) = [e for e in root.iter(f"{{{NS['o']}}}StudyEventData") if e.get("StudyEventOID") == "SE.TRIAL"]
+    assert common.find(f"o:FormData/o:ItemGroupData[@ItemGroupRepeatKey='{attempt.pk}']", NS) is not None
     assert values[(trial_id, "IT.PARTICIPANTS.PRIOR_ADMISSIONS", None)] == "3"
     assert values[(trial_id, "IT.SERIOUS_ADVERSE_EVENTS.DESCRIPTION", str(sae.pk))] == sae.description
     assert values[(trial_id, "IT.SERIOUS_ADVERSE_EVENTS.ONSET", str(sae.pk))] == "2026-02-01"

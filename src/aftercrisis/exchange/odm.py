@@ -196,7 +196,12 @@ def _layouts(protocol: Protocol, forms: Iterable[Form]) -> list[Layout]:
                     )
                 )
         names = {f.name for f in fields}
-        events = visits if "visit" in names else (first_visit,) if form.name in AT_ENTRY else (COMMON_EVENT,)
+        if "visit" in names:  # a record of a visit the protocol does not have (any longer): the common event
+            events: tuple[str, ...] = (*visits, COMMON_EVENT)
+        elif form.name in AT_ENTRY:
+            events = (first_visit,)
+        else:
+            events = (COMMON_EVENT,)
         description = capfirst(str(model._meta.verbose_name_plural))
         layouts.append(Layout(form, f"F.{base}", description, tuple(groups), events, model))
     return layouts
@@ -362,7 +367,9 @@ def _clinical_data(
             audit = _last_changes(group.items, versions[row["id"]], site_id)
             filled = [(i, v, audit.get(i.oid)) for i in group.items if (v := _value(i, row)) is not None]
             users |= {c.user_oid for _, _, c in filled if c}
-            event = f"SE.{row['visit'].upper()}" if "visit" in row else layout.events[0]
+            # The event of the row's visit where the form has it, else the form's last (or only) event.
+            event = f"SE.{str(row.get('visit')).upper()}"
+            event = event if event in layout.events else layout.events[-1]
             key = row["id"] if group.repeating else None
             data[subject][event].setdefault(layout.oid, []).append((group, key, filled))
     return subjects, data, users
