@@ -55,7 +55,10 @@ def item_values(root: ET.Element) -> dict[tuple[str, str, str | None], str]:
     """(trial ID, item OID, item group repeat key) -> value, checking on the way that each level of the
     clinical data is defined by the metadata level above it, from the protocol's study event refs down."""
     meta = root.find("o:Study/o:MetaDataVersion", NS)
-    refs = lambda element, tag, attribute: {r.get(attribute) for r in element.findall(f"o:{tag}", NS)}  # noqa: E731
+
+    def refs(element: ET.Element, tag: str, attribute: str) -> set[str | None]:
+        return {r.get(attribute) for r in element.findall(f"o:{tag}", NS)}
+
     events = refs(meta.find("o:Protocol", NS), "StudyEventRef", "StudyEventOID")
     forms = {e.get("OID"): refs(e, "FormRef", "FormOID") for e in meta.findall("o:StudyEventDef", NS)}
     groups = {f.get("OID"): refs(f, "ItemGroupRef", "ItemGroupOID") for f in meta.findall("o:FormDef", NS)}
@@ -139,20 +142,20 @@ def test_the_managers_file_is_valid_odm_with_every_value_defined_and_as_stored(d
     episodes = AcuteCareEpisode.objects.select_related("participant")
     assert episodes.exists()
     for e in episodes:
-        key = (e.participant.trial_id, str(e.pk))
-        assert values[(*key[:1], "IT.ACUTE_CARE_EPISODES.SETTING", key[1])] == e.setting
-        assert values[(*key[:1], "IT.ACUTE_CARE_EPISODES.START", key[1])] == e.start.isoformat()
-        end = values.get((*key[:1], "IT.ACUTE_CARE_EPISODES.END", key[1]))
+        trial_id, row = e.participant.trial_id, str(e.pk)
+        assert values[(trial_id, "IT.ACUTE_CARE_EPISODES.SETTING", row)] == e.setting
+        assert values[(trial_id, "IT.ACUTE_CARE_EPISODES.START", row)] == e.start.isoformat()
+        end = values.get((trial_id, "IT.ACUTE_CARE_EPISODES.END", row))
         assert end == (e.end.isoformat() if e.end else None)
     responses = QuestionnaireResponse.objects.select_related("participant")
     assert responses.filter(instrument="eq5d3l").exists()
     for r in responses:
-        key = (r.participant.trial_id, str(r.pk))
+        trial_id, row = r.participant.trial_id, str(r.pk)
         for code, answer in r.answers.items():
             item = f"IT.{r.instrument.upper()}.{code.upper()}"
-            assert values.get((key[0], item, key[1])) == (None if answer is None else str(answer))
+            assert values.get((trial_id, item, row)) == (None if answer is None else str(answer))
         if r.total is not None:
-            assert float(values[(key[0], "IT.QUESTIONNAIRES.TOTAL", key[1])]) == r.total
+            assert float(values[(trial_id, "IT.QUESTIONNAIRES.TOTAL", row)]) == r.total
 
 
 def test_a_blinded_statistician_gets_no_arm_no_arm_revealing_form_and_no_identity(demo, core_protocol):
