@@ -87,8 +87,13 @@ def _no_arm(text: str, resources: dict[str, list[dict[str, Any]]], protocol) -> 
             assert not arms & set(_strings(found)), kind
 
 
-def test_every_record_of_the_trial_for_the_manager_with_arms_and_identity(demo, core_protocol):
-    _, resources = export(_actor("manager", Role.TRIAL_MANAGER), core_protocol)
+def test_every_record_of_the_trial_for_the_manager_with_arms_and_identity(
+    demo, core_protocol, django_assert_max_num_queries
+):
+    manager = _actor("manager", Role.TRIAL_MANAGER)
+    with django_assert_max_num_queries(6):  # whatever the trial's size
+        trial_bundle(manager, core_protocol)
+    _, resources = export(manager, core_protocol)
     [study] = resources["ResearchStudy"]
     assert study["identifier"] == [{"system": "https://www.isrctn.com", "value": "ISRCTN01027104"}]
     assert [a["name"] for a in study["arm"]] == core_protocol.arm_codes

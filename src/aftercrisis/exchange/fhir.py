@@ -45,12 +45,14 @@ from aftercrisis.outcomes.models import AcuteCareEpisode, AdmissionType
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import participants_for
 from aftercrisis.protocol import Protocol
+from aftercrisis.protocol.models import Setting
 from aftercrisis.randomisation.selectors import arms_for
 from aftercrisis.reporting.form_export import FORMS, rows_for
 
 BASE = "https://aftercrisis.org/fhir"
 QUESTIONNAIRE_RESPONSE_SYSTEM = f"{BASE}/questionnaire-response"
 UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition"
+EXTENSIONS = "http://hl7.org/fhir/StructureDefinition"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # Trial registries, by the prefix of the registration number.
 REGISTRIES = {"ISRCTN": "https://www.isrctn.com", "NCT": "https://clinicaltrials.gov"}
@@ -83,11 +85,11 @@ def trial_bundle(actor: Actor, protocol: Protocol) -> Bundle:
     """The trial as the actor may see it, as a FHIR Bundle (type collection), in a bounded number of
     queries; PermissionDenied for a role that may not export it."""
     subjects = subjects_for(actor)
-    address = Addresses(protocol.trial.registration or protocol.trial.short_name)
+    address = Addresses(protocol.trial.registration)
     study = research_study(protocol, address, timezone.localdate())
     entries: list[Resource] = [study]
     people = list(subjects.order_by("trial_id"))
-    arms = arms_for(actor, [p.pk for p in people])
+    arms = arms_for(actor, subjects)
     identities = (
         {i.participant_id: i for i in Identity.objects.filter(participant__in=subjects)}
         if actor.can(Capability.VIEW_IDENTITY)
@@ -116,10 +118,12 @@ def trial_bundle(actor: Actor, protocol: Protocol) -> Bundle:
                 returned, instruments.get(returned.instrument), address, individuals[returned.participant_id]
             )
         )
-    return Bundle(
-        type="collection",
-        timestamp=timezone.now(),
-        entry=[{"fullUrl": address.full_url(r), "resource": r} for r in entries],
+    return Bundle.model_validate(
+        {
+            "type": "collection",
+            "timestamp": timezone.now(),
+            "entry": [{"fullUrl": address.full_url(r), "resource": r} for r in entries],
+        }
     )
 
 
@@ -155,14 +159,14 @@ def research_study(protocol: Protocol, address: Addresses, today: dt.date) -> Re
         status = "active"
     else:
         status = "closed-to-accrual"
-    return ResearchStudy(
-        id=address.id("ResearchStudy", trial.short_name),
-        identifier=[
-            {"system": registry, "value": trial.registration} if registry else {"value": trial.registration}
-        ],
-        title=trial.title,
-        status=status,
-        arm=[{"name": a.code, "description": f"{a.name}: {a.description}"} for a in protocol.arms],
+    return ResearchStudy.model_validate(
+        {
+            "id": address.id("ResearchStudy", trial.short_name),
+            "identifier": [{"system": registry, "value": trial.registration}],
+            "title": trial.title,
+            "status": status,
+            "arm": [{"name": a.code, "description": f"{a.name}: {a.description}"} for a in protocol.arms],
+        }
     )
 
 
@@ -178,19 +182,22 @@ def patient(participant: Participant, identity: Identity, address: Addresses) ->
     telecom = [{"system": "phone", "value": identity.phone}] if identity.phone else []
     if identity.email:
         telecom.append({"system": "email", "value": identity.email})
-    return Patient(
-        id=address.id("Patient", participant.pk),
-        meta={"profile": [f"{UK_CORE}/UKCore-Patient"]},
-        identifier=[{"system": NHS_NUMBER_SYSTEM, "value": identity.nhs_number}, _trial_id(participant)],
-        name=[{"use": "official", "family": identity.family_name, "given": [identity.given_name]}],
-        gender=GENDER.get(participant.sex),
-        birthDate=identity.date_of_birth,
-        address=(
-            [{"text": identity.address or None, "postalCode": identity.postcode or None}]
+    return Patient.model_validate(
+        {
+            "id": address.id("Patient", participant.pk),
+            "meta": {"profile": [f"{UK_CORE}/UKCore-Patient"]},
+            "identifier": [
+                {"system": NHS_NUMBER_SYSTEM, "value": identity.nhs_number},
+                _trial_id(participant),
+            ],
+            "name": [{"use": "official", "family": identity.family_name, "given": [identity.given_name]}],
+            "gender": GENDER.get(participant.sex),
+            "birthDate": identity.date_of_birth,
+            "address": [{"text": identity.address or None, "postalCode": identity.postcode or None}]
             if identity.address or identity.postcode
-            else None
-        ),
-        telecom=telecom or None,
+            else None,
+            "telecom": telecom or None,
+        }
     )
 
 
@@ -202,18 +209,20 @@ def research_subject(
     person: dict[str, Any],
 ) -> ResearchSubject:
     """The participant in the trial; `arm` only where the randomisation selectors gave it to the actor."""
-    return ResearchSubject(
-        id=address.id("ResearchSubject", participant.pk),
-        identifier=[_trial_id(participant)],
-        status=SUBJECT_STATUS[Status(participant.status)],
-        study={"reference": Addresses.full_url(study)},
-        individual=person,
-        assignedArm=arm,
+    return ResearchSubject.model_validate(
+        {
+            "id": address.id("ResearchSubject", participant.pk),
+            "identifier": [_trial_id(participant)],
+            "status": SUBJECT_STATUS[Status(participant.status)],
+            "study": {"reference": Addresses.full_url(study)},
+            "individual": person,
+            "assignedArm": arm,
+        }
     )
 
 
 def encounter(
-    episode: AcuteCareEpisode, setting: Any, address: Addresses, person: dict[str, Any]
+    episode: AcuteCareEpisode, setting: Setting, address: Addresses, person: dict[str, Any]
 ) -> Encounter:
     """An episode as the episode import reads it: the setting and any detention as `type` codings, the dates
     as the period; a stay in a bed is an inpatient encounter, anything else ambulatory."""
@@ -228,18 +237,18 @@ def encounter(
         types.append(
             {"coding": [{"system": ADMISSION_SYSTEM, "code": episode.admission_type, "display": label}]}
         )
-    return Encounter(
-        id=address.id("Encounter", episode.pk),
-        meta={"profile": [f"{UK_CORE}/UKCore-Encounter"]},
-        status="finished" if episode.end else "in-progress",
-        class_fhir=(
-            {"system": ACT_CODE, "code": "IMP", "display": "inpatient encounter"}
+    return Encounter.model_validate(
+        {
+            "id": address.id("Encounter", episode.pk),
+            "meta": {"profile": [f"{UK_CORE}/UKCore-Encounter"]},
+            "status": "finished" if episode.end else "in-progress",
+            "class": {"system": ACT_CODE, "code": "IMP", "display": "inpatient encounter"}
             if setting.residential
-            else {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"}
-        ),
-        type=types,
-        subject=person,
-        period={"start": episode.start, "end": episode.end},
+            else {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+            "type": types,
+            "subject": person,
+            "period": {"start": episode.start, "end": episode.end},
+        }
     )
 
 
@@ -249,25 +258,27 @@ def questionnaire_url(code: str) -> str:
 
 def questionnaire(instrument: Instrument, address: Addresses) -> Questionnaire:
     """An instrument's items, each answered by a whole number from its minimum to its maximum."""
-    return Questionnaire(
-        id=address.id("Questionnaire", instrument.code),
-        url=questionnaire_url(instrument.code),
-        version=instrument.version,
-        title=instrument.name,
-        status="active",
-        subjectType=["Patient"],
-        item=[
-            {
-                "linkId": item.code,
-                "text": item.label,
-                "type": "integer",
-                "extension": [
-                    {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": item.minimum},
-                    {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": item.maximum},
-                ],
-            }
-            for item in instrument.items
-        ],
+    return Questionnaire.model_validate(
+        {
+            "id": address.id("Questionnaire", instrument.code),
+            "url": questionnaire_url(instrument.code),
+            "version": instrument.version,
+            "title": instrument.name,
+            "status": "active",
+            "subjectType": ["Patient"],
+            "item": [
+                {
+                    "linkId": item.code,
+                    "text": item.label,
+                    "type": "integer",
+                    "extension": [
+                        {"url": f"{EXTENSIONS}/minValue", "valueInteger": item.minimum},
+                        {"url": f"{EXTENSIONS}/maxValue", "valueInteger": item.maximum},
+                    ],
+                }
+                for item in instrument.items
+            ],
+        }
     )
 
 
@@ -277,22 +288,24 @@ def questionnaire_response(
     """The answers as recorded, unanswered items left out (FHIR has no empty answer)."""
     labels = {i.code: i.label for i in instrument.items} if instrument else {}
     participant = person["identifier"]["value"]
-    return Response(
-        id=address.id("QuestionnaireResponse", returned.pk),
-        identifier={
-            "system": QUESTIONNAIRE_RESPONSE_SYSTEM,
-            "value": f"{participant}/{returned.visit}/{returned.instrument}",
-        },
-        questionnaire=f"{questionnaire_url(returned.instrument)}|{returned.instrument_version}",
-        status="completed",
-        subject=person,
-        authored=returned.completed_on,
-        item=[
-            {"linkId": code, "text": labels.get(code), "answer": [_answer(value)]}
-            for code, value in returned.answers.items()
-            if value is not None
-        ]
-        or None,
+    return Response.model_validate(
+        {
+            "id": address.id("QuestionnaireResponse", returned.pk),
+            "identifier": {
+                "system": QUESTIONNAIRE_RESPONSE_SYSTEM,
+                "value": f"{participant}/{returned.visit}/{returned.instrument}",
+            },
+            "questionnaire": f"{questionnaire_url(returned.instrument)}|{returned.instrument_version}",
+            "status": "completed",
+            "subject": person,
+            "authored": returned.completed_on,
+            "item": [
+                {"linkId": code, "text": labels.get(code), "answer": [_answer(value)]}
+                for code, value in returned.answers.items()
+                if value is not None
+            ]
+            or None,
+        }
     )
 
 
