@@ -20,7 +20,7 @@ from aftercrisis.audit import record_creation
 from aftercrisis.demo.loader import Demo
 from aftercrisis.followup.instruments import instrument
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
-from aftercrisis.followup.services import enter_questionnaire
+from aftercrisis.followup.services import QuestionnaireReturn, enter_questionnaires
 from aftercrisis.outcomes.models import EpisodeSource, SeriousAdverseEvent
 from aftercrisis.outcomes.selectors import overlaps_for
 from aftercrisis.outcomes.services import EpisodeDraft, reconcile, record_death, record_episodes, sign_off_sae
@@ -71,21 +71,24 @@ def _questionnaires(demo: Demo) -> None:
         participant__in=demo.participants.values(), outcome=VisitOutcome.COMPLETED
     ).select_related("participant", "recorded_by")
     index = {p.pk: i for i, p in demo.participants.items()}
+    returns = []
     for record in completed:
         who = index[record.participant_id]
         for code in demo.protocol.visit(record.visit).instruments:
             column = {"qpr15": TOTALS[record.visit], "csq8": "csq8_4m"}.get(code)
             target = None if column is None else float(people.at[who, column])  # type: ignore[arg-type]
-            enter_questionnaire(
-                demo.protocol,
-                record.participant,
-                record.visit,
-                code,
-                _answers(code, target, demo.rng),
-                method=record.method or "post",
-                completed_on=record.on,
-                by=record.recorded_by,
+            returns.append(
+                QuestionnaireReturn(
+                    record.participant,
+                    record.visit,
+                    code,
+                    _answers(code, target, demo.rng),
+                    method=record.method or "post",
+                    completed_on=record.on,
+                    by=record.recorded_by,
+                )
             )
+    enter_questionnaires(demo.protocol, returns)
 
 
 def _date(value: object) -> dt.date:

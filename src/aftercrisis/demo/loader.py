@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
@@ -53,11 +54,14 @@ class Login:
 def _staff(protocol: Protocol, sites: list[Site]) -> tuple[list[Login], dict[str, User]]:
     logins: list[Login] = []
     users: dict[str, User] = {}
+    # Hashing is slow by design; every demo login has the same published password, so one hash serves.
+    password = make_password(DEMO_PASSWORD)
 
     def add(username: str, first: str, last: str, role: Role, at: Sequence[Site | None]) -> None:
         users[username] = create_staff(
             username=username,
-            password=DEMO_PASSWORD,
+            password=password,
+            hashed=True,
             first_name=first,
             last_name=last,
             email=f"{username}@example.org",

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creations
 from aftercrisis.economics.models import MAX_UNITS, ResourceUse
 from aftercrisis.economics.selectors import typed_resources
 from aftercrisis.participants.models import Participant
@@ -51,17 +51,19 @@ def record_resource_use(
     changed = [key for key, value in units.items() if key in existing and existing[key].units != value]
     if changed and not reason.strip():
         raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
-    written = []
+    written = {}
     with transaction.atomic():
-        for (period, code), value in units.items():
-            if (period, code) in existing:
-                row = existing[(period, code)]
-                written.append(
+        for key, value in units.items():
+            if key in existing:
+                row = existing[key]
+                written[key] = (
                     audited_update(row, {"units": value}, by=by, reason=reason) if row.units != value else row
                 )
-            else:
-                row = ResourceUse(
-                    participant=participant, period=period, resource=code, units=value, recorded_by=by
-                )
-                written.append(record_creation(row, by=by, reason=FIRST_ENTRY))
-    return written
+        new = [
+            ResourceUse(participant=participant, period=period, resource=code, units=value, recorded_by=by)
+            for (period, code), value in units.items()
+            if (period, code) not in existing
+        ]
+        for row in record_creations(new, by=by, reason=FIRST_ENTRY):
+            written[(row.period, row.resource)] = row
+    return [written[key] for key in units]

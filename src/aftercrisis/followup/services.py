@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creation, record_creations
 from aftercrisis.followup.instruments import Instrument, instrument, load_wording, with_wording
 from aftercrisis.followup.models import ContactAttempt, QuestionnaireResponse, VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import impossible_date, outside_window, window_of
@@ -22,7 +23,7 @@ from aftercrisis.followup.scoring import AnswerError, score
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.models import Allocation
-from aftercrisis.randomisation.selectors import refuse_unblinded_assessor
+from aftercrisis.randomisation.selectors import refuse_unblinded_assessor, refuse_unblinded_assessors
 
 
 @cache
@@ -44,7 +45,21 @@ def visit_instruments(protocol: Protocol, visit: str) -> list[str]:
         raise ValidationError({"visit": f"The protocol has no visit '{visit}'"}) from None
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class QuestionnaireReturn:
+    """One instrument's answers at one visit, as enter_questionnaire takes them."""
+
+    participant: Participant
+    visit: str
+    code: str
+    answers: Mapping[str, int | None]
+    method: str
+    completed_on: dt.date
+    by: User | None
+    reason: str = ""
+    outside_window_reason: str = ""
+
+
 def enter_questionnaire(
     protocol: Protocol,
     participant: Participant,
@@ -64,57 +79,88 @@ def enter_questionnaire(
     who confirmed it; an impossible date is refused. When every instrument of the visit has a
     return, the visit is recorded as completed.
     """
-    if code not in visit_instruments(protocol, visit):
-        raise ValidationError({"instrument": f"The {visit} visit does not include {code}"})
-    refuse_unblinded_assessor(participant, by.pk if by else None)
-    existing = QuestionnaireResponse.objects.filter(
-        participant=participant, visit=visit, instrument=code
-    ).first()
-    if existing is not None and existing.completed_on == completed_on and not outside_window_reason.strip():
-        outside_window_reason = existing.outside_window_reason  # a correction of the answers only
-    outside_window_reason = _check_completion_date(
-        protocol, participant, visit, completed_on, outside_window_reason.strip()
+    entry = QuestionnaireReturn(
+        participant, visit, code, answers, method, completed_on, by, reason, outside_window_reason
     )
-    inst = instrument(code)
-    try:
-        result = score(inst, answers)
-    except AnswerError as exc:
-        raise ValidationError(exc.problems) from exc
-    values = {
-        "answers": {i.code: answers.get(i.code) for i in inst.items},
-        "total": result.total,
-        "prorated": result.prorated,
-        "instrument_version": result.version,
-        "method": method,
-        "completed_on": completed_on,
-        "outside_window_reason": outside_window_reason,
+    return enter_questionnaires(protocol, [entry])[0]
+
+
+@transaction.atomic
+def enter_questionnaires(
+    protocol: Protocol, returns: Sequence[QuestionnaireReturn]
+) -> list[QuestionnaireResponse]:
+    """enter_questionnaire for each return, all or none, with one query of each kind for the lot."""
+    for r in returns:
+        if r.code not in visit_instruments(protocol, r.visit):
+            raise ValidationError({"instrument": f"The {r.visit} visit does not include {r.code}"})
+    refuse_unblinded_assessors((r.participant, r.by.pk if r.by else None) for r in returns)
+    participants = {r.participant.pk for r in returns}
+    existing = {
+        (q.participant_id, q.visit, q.instrument): q
+        for q in QuestionnaireResponse.objects.filter(participant__in=participants)
     }
-    if existing is None:
-        response = record_creation(
-            QuestionnaireResponse(
-                participant=participant, visit=visit, instrument=code, entered_by=by, **values
-            ),
-            by=by,
-            reason=f"{code} at {visit} ({method})",
+    randomised = dict(
+        Allocation.objects.filter(participant__in=participants).values_list("participant_id", "randomised_on")
+    )
+    new: list[QuestionnaireResponse] = []
+    responses: list[QuestionnaireResponse | None] = []
+    for r in returns:
+        stored = existing.get((r.participant.pk, r.visit, r.code))
+        outside_window_reason = r.outside_window_reason.strip()
+        if stored is not None and stored.completed_on == r.completed_on and not outside_window_reason:
+            outside_window_reason = stored.outside_window_reason  # a correction of the answers only
+        outside_window_reason = _check_completion_date(
+            protocol,
+            r.participant,
+            randomised.get(r.participant.pk),
+            r.visit,
+            r.completed_on,
+            outside_window_reason,
         )
-    else:
-        response = audited_update(existing, values, by=by, reason=reason)
-    _complete_visit_if_done(protocol, participant, visit, method=method, on=completed_on, by=by)
-    return response
+        inst = instrument(r.code)
+        try:
+            result = score(inst, r.answers)
+        except AnswerError as exc:
+            raise ValidationError(exc.problems) from exc
+        values = {
+            "answers": {i.code: r.answers.get(i.code) for i in inst.items},
+            "total": result.total,
+            "prorated": result.prorated,
+            "instrument_version": result.version,
+            "method": r.method,
+            "completed_on": r.completed_on,
+            "outside_window_reason": outside_window_reason,
+        }
+        if stored is None:
+            new.append(
+                QuestionnaireResponse(
+                    participant=r.participant, visit=r.visit, instrument=r.code, entered_by=r.by, **values
+                )
+            )
+            responses.append(None)
+        else:
+            responses.append(audited_update(stored, values, by=r.by, reason=r.reason))
+    created = iter(
+        record_creations(
+            new,
+            by=[q.entered_by for q in new],
+            reason=[f"{q.instrument} at {q.visit} ({q.method})" for q in new],
+        )
+    )
+    _complete_visits_if_done(protocol, returns)
+    return [response or next(created) for response in responses]
 
 
 def _check_completion_date(
     protocol: Protocol,
     participant: Participant,
+    randomised_on: dt.date | None,
     visit: str,
     completed_on: dt.date,
     outside_window_reason: str,
 ) -> str:
     """Refuse a date the questionnaire cannot have been completed on; return the reason to keep with a
     date outside the visit window (none for a date inside it), refusing such a date without one."""
-    randomised_on = (
-        Allocation.objects.filter(participant=participant).values_list("randomised_on", flat=True).first()
-    )
     window = None if randomised_on is None else window_of(protocol, visit, randomised_on)
     problem = impossible_date(
         completed_on,
@@ -140,29 +186,33 @@ def _check_completion_date(
     return outside_window_reason
 
 
-def _complete_visit_if_done(
-    protocol: Protocol, participant: Participant, visit: str, *, method: str, on: dt.date, by: User | None
-) -> None:
-    done = set(
-        QuestionnaireResponse.objects.filter(participant=participant, visit=visit).values_list(
-            "instrument", flat=True
-        )
+def _complete_visits_if_done(protocol: Protocol, returns: Sequence[QuestionnaireReturn]) -> None:
+    """Record each visit completed that now has a return of every instrument, as the last return
+    entered for it says (method, date, who): the one that completed it."""
+    last = {(r.participant.pk, r.visit): r for r in returns}
+    participants = {pk for pk, _ in last}
+    done: dict[tuple[int, str], set[str]] = {}
+    for pk, visit, code in QuestionnaireResponse.objects.filter(participant__in=participants).values_list(
+        "participant_id", "visit", "instrument"
+    ):
+        done.setdefault((pk, visit), set()).add(code)
+    recorded = set(
+        VisitRecord.objects.filter(participant__in=participants).values_list("participant_id", "visit")
     )
-    if not set(visit_instruments(protocol, visit)) <= done:
-        return
-    if VisitRecord.objects.filter(participant=participant, visit=visit).exists():
-        return
-    record_creation(
+    visits = [
         VisitRecord(
-            participant=participant,
-            visit=visit,
+            participant=r.participant,
+            visit=r.visit,
             outcome=VisitOutcome.COMPLETED,
-            method=method,
-            on=on,
-            recorded_by=by,
-        ),
-        by=by,
-        reason="every questionnaire of the visit returned",
+            method=r.method,
+            on=r.completed_on,
+            recorded_by=r.by,
+        )
+        for key, r in last.items()
+        if key not in recorded and set(visit_instruments(protocol, r.visit)) <= done.get(key, set())
+    ]
+    record_creations(
+        visits, by=[v.recorded_by for v in visits], reason="every questionnaire of the visit returned"
     )
 
 

@@ -101,14 +101,30 @@ def unblinded_to(user_id: int) -> QuerySet[UnblindingRequest]:
 
 def refuse_unblinded_assessor(participant: Participant, user_id: int | None) -> None:
     """Refuse outcome assessment by someone who was emergency-unblinded for this participant."""
-    if user_id is None:  # the participant, through their own link
+    refuse_unblinded_assessors([(participant, user_id)])
+
+
+def refuse_unblinded_assessors(assessments: Iterable[tuple[Participant, int | None]]) -> None:
+    """refuse_unblinded_assessor for each (participant, member of staff), in one query."""
+    # None: the participant, through their own link
+    assessments = [(p, user_id) for p, user_id in assessments if user_id is not None]
+    if not assessments:
         return
-    unblinded = unblinded_to(user_id).filter(participant=participant).only("decided_at").first()
-    if unblinded is not None and unblinded.decided_at is not None:
-        raise ValidationError(
-            f"You were unblinded for {participant.trial_id} on {unblinded.decided_at:%-d %B %Y}, so you no "
-            "longer assess their outcomes: another researcher at the site does"
-        )
+    unblinded: dict[tuple[int, int], Any] = {}
+    for u in UnblindingRequest.objects.filter(
+        status=UnblindingStatus.APPROVED,
+        requested_by_id__in={user_id for _, user_id in assessments},
+        participant__in={p.pk for p, _ in assessments},
+        decided_at__isnull=False,
+    ).only("participant_id", "requested_by_id", "decided_at"):
+        unblinded.setdefault((u.participant_id, u.requested_by_id), u.decided_at)
+    for participant, user_id in assessments:
+        decided_at = unblinded.get((participant.pk, user_id))
+        if decided_at is not None:
+            raise ValidationError(
+                f"You were unblinded for {participant.trial_id} on {decided_at:%-d %B %Y}, so you no "
+                "longer assess their outcomes: another researcher at the site does"
+            )
 
 
 # Rule questions.
