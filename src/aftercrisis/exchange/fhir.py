@@ -8,8 +8,7 @@ that keeps R4's resources and is compatible with it) build and validate every re
   lets the role know it;
 - Patient (UK Core, NHS number as identifier) only for roles that see identity; for the others a subject is
   a reference that carries the trial ID alone;
-- Encounter (UK Core) per current acute-care episode, coded as the episode import reads it, so a bundle can
-  go back in;
+- Encounter (UK Core) per current acute-care episode, coded as the episode import reads it;
 - Questionnaire per instrument of the protocol and QuestionnaireResponse per questionnaire returned.
 
 Nothing is read from the tables that reveal an arm (peer support, the workbook, resource use, withdrawals
