@@ -205,6 +205,7 @@ def test_the_command_writes_the_bundle_and_refuses_a_name_or_role_that_may_not_h
     bundle = Bundle.model_validate_json(out.read_text())
     assert participant.trial_id in out.read_text() and len(bundle.entry) > 2
     assert f"{len(bundle.entry)} resources" in capsys.readouterr().err
+    assert out.stat().st_mode & 0o077 == 0  # it holds identity: for its owner only
 
     for name, message in [
         ("nobody", "no active member of staff is called 'nobody'"),
@@ -215,6 +216,7 @@ def test_the_command_writes_the_bundle_and_refuses_a_name_or_role_that_may_not_h
             main(["export-fhir", "--as", name, "--out", str(refused)])
         assert message in str(stopped.value)
         assert not refused.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["core.json"]
 
 
 def test_the_route_answers_fhir_json_to_the_roles_that_may_export(client, staff, supported, core_protocol):

@@ -44,7 +44,13 @@ def export_fhir(args: argparse.Namespace) -> int:
             f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export the trial's records: "
             "the roles that open participants' records or download every form's data may"
         ) from None
-    args.out.write_text(bundle.model_dump_json(indent=2), encoding="utf-8")
+    text = bundle.model_dump_json(indent=2)
+    # Readable by its owner only (it may hold identity), and renamed into place only once whole.
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=args.out.parent, suffix=".part", delete=False
+    ) as out:
+        out.write(text)
+    Path(out.name).replace(args.out)
     print(f"FHIR bundle of {len(bundle.entry or [])} resources written to {args.out}.", file=sys.stderr)
     return 0
 
