@@ -6,8 +6,8 @@ that keeps R4's resources and is compatible with it) build and validate every re
 - ResearchStudy: the trial from the protocol (title, registration, status, its arms, which are public);
 - ResearchSubject per participant in the role's scope, with the assigned arm only where the one masking rule
   lets the role know it;
-- Patient (UK Core, NHS number as identifier) only for roles that see identity; for the others a subject is
-  a reference that carries the trial ID alone;
+- Patient (UK Core, NHS number as identifier) only for a role whose exports hold identity (the trial
+  manager's); for the others a subject is a reference that carries the trial ID alone;
 - Encounter (UK Core) per current acute-care episode, coded as the episode import reads it;
 - Questionnaire per instrument of the protocol and QuestionnaireResponse per questionnaire returned.
 
@@ -46,7 +46,7 @@ from aftercrisis.participants.selectors import participants_for
 from aftercrisis.protocol import Protocol
 from aftercrisis.protocol.models import Setting
 from aftercrisis.randomisation.selectors import arms_for
-from aftercrisis.reporting.form_export import FORMS, rows_for
+from aftercrisis.reporting.form_export import FORMS, exports_identity, rows_for
 
 BASE = "https://aftercrisis.org/fhir"
 QUESTIONNAIRE_RESPONSE_SYSTEM = f"{BASE}/questionnaire-response"
@@ -91,7 +91,7 @@ def trial_bundle(actor: Actor, protocol: Protocol) -> Bundle:
     arms = arms_for(actor, subjects)
     identities = (
         {i.participant_id: i for i in Identity.objects.filter(participant__in=subjects)}
-        if actor.can(Capability.VIEW_IDENTITY)
+        if exports_identity(actor)
         else {}
     )
     individuals: dict[int, dict[str, Any]] = {}
@@ -170,7 +170,7 @@ def research_study(protocol: Protocol, address: Addresses, today: dt.date) -> Re
 
 
 def individual(participant: Participant, address: Addresses, *, patient: bool) -> dict[str, Any]:
-    """The reference to the person: their Patient for roles that see identity, else the trial ID alone."""
+    """The reference to the person: their Patient where the export holds identity, else the trial ID alone."""
     found: dict[str, Any] = {"type": "Patient", "identifier": _trial_id(participant)}
     if patient:
         found["reference"] = address.reference("Patient", participant.pk)

@@ -78,8 +78,14 @@ def forms_for(actor: Actor) -> list[Form]:
         for f in FORMS
         if f.model.split(".")[0] in installed
         and (unblinded or not f.reveals_arm)
-        and (actor.role == Role.TRIAL_MANAGER or not f.identity)
+        and (exports_identity(actor) or not f.identity)
     ]
+
+
+def exports_identity(actor: Actor) -> bool:
+    """Whether the actor's exports may hold who participants are (names, NHS numbers, contact details): the
+    trial manager's only. Roles that see one person's identity on the pages, to contact them, get none in bulk."""
+    return actor.role == Role.TRIAL_MANAGER
 
 
 def columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
