@@ -6,7 +6,9 @@ A change after first entry must say why; `audited_update` refuses it otherwise.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -47,11 +49,14 @@ def record_creations(
     refuse_if_locked()
     model = type(instances[0])
     known = _existing_references(model, instances)
-    for instance, user, text in zip(instances, users, reasons, strict=True):
+    unique = _clear_of_stored_rows(model, instances)
+    for instance, user, text, clear in zip(instances, users, reasons, unique, strict=True):
         instance._history_user = user  # type: ignore[attr-defined]
         instance._change_reason = text  # type: ignore[attr-defined]
         _full_clean(
-            instance, {name for name, pks in known.items() if instance.serializable_value(name) in pks}
+            instance,
+            {name for name, pks in known.items() if instance.serializable_value(name) in pks},
+            clear,
         )
     with transaction.atomic(savepoint=False):
         created = model._default_manager.bulk_create(instances)
@@ -72,9 +77,50 @@ def _existing_references(model: type[models.Model], instances: Sequence[models.M
     return known
 
 
-def _full_clean(instance: models.Model, checked: set[str]) -> None:
+@cache
+def _unique_columns(model: type[models.Model]) -> dict[tuple[str, ...], models.UniqueConstraint | None]:
+    """The model's unique fields (None) and unconditional unique constraints, by the columns they cover."""
+    unique: dict[tuple[str, ...], models.UniqueConstraint | None] = {
+        (f.attname,): None for f in model._meta.concrete_fields if f.unique and not f.primary_key
+    }
+    for constraint in model._meta.constraints:
+        if (
+            isinstance(constraint, models.UniqueConstraint)
+            and constraint.fields
+            and constraint.condition is None
+            and constraint.nulls_distinct is not False
+        ):
+            unique[tuple(model._meta.get_field(f).attname for f in constraint.fields)] = constraint  # type: ignore[union-attr]
+    return unique
+
+
+def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.Model]) -> list[bool]:
+    """For each instance, whether none of its unique fields or unconditional unique constraints can clash
+    with a stored row, asked in one query each for the batch. A row that might clash is checked again
+    alone, for the error Model.full_clean gives; two new rows clashing with each other the database refuses."""
+    if model._meta.unique_together or any(
+        f.unique_for_date or f.unique_for_month or f.unique_for_year for f in model._meta.concrete_fields
+    ):
+        return [False] * len(instances)
+    clear = [True] * len(instances)
+    for columns in _unique_columns(model):
+        values = [tuple(getattr(i, c) for c in columns) for i in instances]
+        wanted = {v[0] for v in values if None not in v}
+        stored = (
+            set(model._base_manager.filter(**{f"{columns[0]}__in": wanted}).values_list(*columns))
+            if wanted
+            else set()
+        )
+        for k, value in enumerate(values):
+            if value in stored:
+                clear[k] = False
+    return clear
+
+
+def _full_clean(instance: models.Model, checked: set[str], clear: bool = False) -> None:
     """Model.full_clean, but without asking the database again whether the foreign keys in `checked`
-    refer to a row: the batch knows. Unique fields and constraints are checked in full."""
+    refer to a row, nor, when `clear`, whether its unique fields and constraints are free: the batch
+    knows. Other constraints are checked as ever."""
     errors: dict[str, Any] = {}
     for step in (lambda: instance.clean_fields(exclude=checked), instance.clean):
         try:
@@ -82,60 +128,105 @@ def _full_clean(instance: models.Model, checked: set[str]) -> None:
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     failed = {name for name in errors if name != NON_FIELD_ERRORS}
-    for step in (instance.validate_unique, instance.validate_constraints):
+    if not clear:
         try:
-            step(exclude=failed)
+            instance.validate_unique(exclude=failed)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
+    known = {c.name for c in _unique_columns(type(instance)).values() if c is not None} if clear else set()
+    for model, constraints in instance.get_constraints():
+        for constraint in constraints:
+            if constraint.name in known:
+                continue
+            try:
+                constraint.validate(model, instance, exclude=failed)
+            except ValidationError as exc:
+                # As Model.validate_constraints files them.
+                if getattr(exc, "code", None) == "unique" and len(constraint.fields) == 1:  # type: ignore[attr-defined]
+                    errors.setdefault(constraint.fields[0], []).append(exc)  # type: ignore[attr-defined]
+                else:
+                    errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
 
 
+@cache
+def _history_model(model: type[models.Model]) -> Any:
+    """The model's history table (asked once: its manager is made anew at each access)."""
+    return model.history.model  # type: ignore[attr-defined]
+
+
+def _version(instance: models.Model, history_type: str, when: dt.datetime) -> Any:
+    """The version django-simple-history writes when a row is saved, with its signal still sent (so that
+    what a request with an API token writes is named as such), for writing with others in one statement."""
+    history = _history_model(type(instance))
+    version = history(
+        history_date=when,
+        history_type=history_type,
+        history_user=instance._history_user,  # type: ignore[attr-defined]
+        history_change_reason=instance._change_reason,  # type: ignore[attr-defined]
+        **{field.attname: getattr(instance, field.attname) for field in history.tracked_fields},
+    )
+    pre_create_historical_record.send(
+        sender=history,
+        instance=instance,
+        history_date=when,
+        history_user=version.history_user,
+        history_change_reason=version.history_change_reason,
+        history_instance=version,
+        using=None,
+    )
+    return version
+
+
 def _record_history(instances: Sequence[models.Model]) -> None:
-    """The versions django-simple-history writes when a row is saved, written together, with its
-    signals still sent (so that what a request with an API token creates is named as such)."""
-    history = type(instances[0]).history.model  # type: ignore[attr-defined]
     when = timezone.now()
-    versions = []
-    for instance in instances:
-        version = history(
-            history_date=when,
-            history_type="+",
-            history_user=instance._history_user,  # type: ignore[attr-defined]
-            history_change_reason=instance._change_reason,  # type: ignore[attr-defined]
-            **{field.attname: getattr(instance, field.attname) for field in history.tracked_fields},
-        )
-        pre_create_historical_record.send(
-            sender=history,
-            instance=instance,
-            history_date=when,
-            history_user=version.history_user,
-            history_change_reason=version.history_change_reason,
-            history_instance=version,
-            using=None,
-        )
-        versions.append(version)
-    history.objects.bulk_create(versions)
+    versions = [_version(instance, "+", when) for instance in instances]
+    _history_model(type(instances[0])).objects.bulk_create(versions)
+
+
+def audited_update(instance: M, changes: Mapping[str, Any], *, by: User | None, reason: str) -> M:
+    """Apply field changes with a reason; a no-op change writes nothing."""
+    return audited_updates(instance, [changes], by=by, reason=reason)
 
 
 @transaction.atomic
-def audited_update(instance: M, changes: Mapping[str, Any], *, by: User | None, reason: str) -> M:
-    """Apply field changes with a reason; a no-op change writes nothing."""
+def audited_updates(instance: M, changes: Sequence[Mapping[str, Any]], *, by: User | None, reason: str) -> M:
+    """Apply successive changes to one row, each validated and kept as a version as if made one after
+    the other, with one write of the row and one of its versions."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
     _refuse_too_long(reason)
     refuse_if_locked()
-    changed = {name: value for name, value in changes.items() if getattr(instance, name) != value}
-    if not changed:
-        return instance
-    for name, value in changed.items():
-        setattr(instance, name, value)
-    instance.full_clean()
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(update_fields=list(changed))
+    when = timezone.now()
+    written: set[str] = set()
+    versions = []
+    for change in changes:
+        changed = {name: value for name, value in change.items() if getattr(instance, name) != value}
+        if not changed:
+            continue
+        for name, value in changed.items():
+            setattr(instance, name, value)
+        # A foreign key left as it was still refers to its row: rows are never deleted, only protected.
+        _full_clean(instance, _foreign_keys(type(instance)) - set(changed))
+        written |= set(changed)
+        versions.append(_version(instance, "~", when))
+    if versions:
+        instance.skip_history_when_saving = True  # type: ignore[attr-defined]
+        try:
+            instance.save(update_fields=sorted(written))
+        finally:
+            del instance.skip_history_when_saving  # type: ignore[attr-defined]
+        _history_model(type(instance)).objects.bulk_create(versions)
     return instance
+
+
+@cache
+def _foreign_keys(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey))
 
 
 def history_of(instance: models.Model) -> list[dict[str, Any]]:

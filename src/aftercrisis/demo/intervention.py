@@ -16,6 +16,7 @@ from aftercrisis.intervention.services import (
     SessionDetails,
     record_contact_attempt,
     record_session,
+    record_sessions,
     record_supervision,
 )
 from aftercrisis.participants.models import Participant
@@ -87,54 +88,42 @@ def _sessions(demo: Demo) -> None:
             continue
         worker = assignments[participant.pk].worker
         held = list(rows.itertuples(index=False))
-        with transaction.atomic():
-            first = _date(held[0].date)
-            record_contact_attempt(
-                participant,
-                by=worker,
-                on=first - dt.timedelta(days=rng.randrange(1, 5)),
-                method="phone",
-                reached=True,
-            )
-            for k, s in enumerate(held):
-                on = _date(s.date)
-                if on > demo.today:
-                    break
-                if rng.random() < 0.12:  # a missed appointment before this session
-                    missed = on - dt.timedelta(days=rng.randrange(2, 7))
-                    if missed >= first:
-                        record_session(
-                            participant,
-                            demo.protocol,
-                            SessionDetails(SessionOutcome.DID_NOT_ATTEND, missed),
-                            by=worker,
-                        )
-                        record_contact_attempt(
-                            participant, by=worker, on=missed, method="text", reached=rng.random() < 0.5
-                        )
-                # Earlier sessions work through the workbook in order; later ones revisit it.
-                start = min(k, len(codes) - 1)
-                covered = tuple(codes[start : start + rng.choice([1, 1, 2])])
-                following = held[k + 1] if k + 1 < len(held) else None
-                record_session(
-                    participant,
-                    demo.protocol,
-                    SessionDetails(
-                        outcome=SessionOutcome.HELD,
-                        on=on,
-                        duration_minutes=int(str(s.duration_minutes)),
-                        mode=str(s.mode),
-                        place=rng.choice(PLACES) if s.mode == "face_to_face" else "",
-                        sections_covered=covered,
-                        goals_reviewed=k >= 2 and rng.random() < 0.6,
-                        notes="",
-                        risk_concern="Said they had been thinking about ending their life; agreed to call the crisis line."
-                        if rng.random() < 0.01
-                        else "",
-                        next_session_on=_date(following.date) if following is not None else None,
-                    ),
-                    by=worker,
+        first = _date(held[0].date)
+        attempts = [(first - dt.timedelta(days=rng.randrange(1, 5)), "phone", True)]
+        sessions = []
+        for k, s in enumerate(held):
+            on = _date(s.date)
+            if on > demo.today:
+                break
+            if rng.random() < 0.12:  # a missed appointment before this session
+                missed = on - dt.timedelta(days=rng.randrange(2, 7))
+                if missed >= first:
+                    sessions.append(SessionDetails(SessionOutcome.DID_NOT_ATTEND, missed))
+                    attempts.append((missed, "text", rng.random() < 0.5))
+            # Earlier sessions work through the workbook in order; later ones revisit it.
+            start = min(k, len(codes) - 1)
+            covered = tuple(codes[start : start + rng.choice([1, 1, 2])])
+            following = held[k + 1] if k + 1 < len(held) else None
+            sessions.append(
+                SessionDetails(
+                    outcome=SessionOutcome.HELD,
+                    on=on,
+                    duration_minutes=int(str(s.duration_minutes)),
+                    mode=str(s.mode),
+                    place=rng.choice(PLACES) if s.mode == "face_to_face" else "",
+                    sections_covered=covered,
+                    goals_reviewed=k >= 2 and rng.random() < 0.6,
+                    notes="",
+                    risk_concern="Said they had been thinking about ending their life; agreed to call the crisis line."
+                    if rng.random() < 0.01
+                    else "",
+                    next_session_on=_date(following.date) if following is not None else None,
                 )
+            )
+        with transaction.atomic():
+            for on, method, reached in attempts:
+                record_contact_attempt(participant, by=worker, on=on, method=method, reached=reached)
+            record_sessions(participant, demo.protocol, sessions, by=worker)
 
 
 def _open_windows(demo: Demo) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from django.utils.text import Truncator
 from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, audited_updates, record_creation, record_creations
 from aftercrisis.intervention.models import (
     ESCALATED_TO_WIDTH,
     CaseloadAssignment,
@@ -95,7 +96,15 @@ def session_limit_message(participant: Participant, max_sessions: int) -> str:
 def record_session(
     participant: Participant, protocol: Protocol, details: SessionDetails, *, by: User
 ) -> Session:
-    """Record a session for a participant on the worker's own caseload.
+    """Record a session for a participant on the worker's own caseload."""
+    return record_sessions(participant, protocol, [details], by=by)[0]
+
+
+def record_sessions(
+    participant: Participant, protocol: Protocol, sessions: Sequence[SessionDetails], *, by: User
+) -> list[Session]:
+    """Record sessions for a participant on the worker's own caseload, in the order they took place,
+    each checked, numbered and followed by its next planned session as if recorded one after another.
 
     The caseload row is locked first, so concurrent submissions are numbered one at a time and the
     protocol's limit holds; the unique (participant, number) constraint backs it up.
@@ -107,46 +116,52 @@ def record_session(
         )
         if assignment is None:
             raise ValidationError(f"{participant.trial_id} is not on your caseload")
-        _check_session(participant, details, assignment, limit)
-        number = None
-        if details.outcome == SessionOutcome.HELD:
-            held = Session.objects.filter(participant=participant, outcome=SessionOutcome.HELD).count()
-            if held >= limit:
-                raise ValidationError(session_limit_message(participant, limit), code="session_limit")
-            number = held + 1
+        held = Session.objects.filter(participant=participant, outcome=SessionOutcome.HELD).count()
+        rows = []
+        for details in sessions:
+            _check_session(participant, details, assignment, limit)
+            number = None
+            if details.outcome == SessionOutcome.HELD:
+                if held >= limit:
+                    raise ValidationError(session_limit_message(participant, limit), code="session_limit")
+                held += 1
+                number = held
+            rows.append(
+                Session(
+                    participant=participant,
+                    worker=by,
+                    number=number,
+                    outcome=details.outcome,
+                    on=details.on,
+                    duration_minutes=details.duration_minutes,
+                    mode=details.mode,
+                    place=details.place,
+                    sections_covered=list(details.sections_covered),
+                    goals_reviewed=details.goals_reviewed,
+                    notes=details.notes,
+                    risk_concern=bool(details.risk_concern.strip()),
+                    recorded_by=by,
+                )
+            )
         try:
             with transaction.atomic():
-                session = record_creation(
-                    Session(
-                        participant=participant,
-                        worker=by,
-                        number=number,
-                        outcome=details.outcome,
-                        on=details.on,
-                        duration_minutes=details.duration_minutes,
-                        mode=details.mode,
-                        place=details.place,
-                        sections_covered=list(details.sections_covered),
-                        goals_reviewed=details.goals_reviewed,
-                        notes=details.notes,
-                        risk_concern=bool(details.risk_concern.strip()),
-                        recorded_by=by,
-                    ),
-                    by=by,
-                    reason="session recorded",
-                )
+                recorded = record_creations(rows, by=by, reason="session recorded")
         except IntegrityError:
+            numbers = " and ".join(str(r.number) for r in rows if r.number is not None)
             raise ValidationError(
-                f"Session {number} for {participant.trial_id} was recorded by someone else at the same "
+                f"Session {numbers} for {participant.trial_id} was recorded by someone else at the same "
                 "moment. Check the sessions already recorded."
             ) from None
-        if details.next_session_on != assignment.next_session_on:
-            audited_update(
-                assignment, {"next_session_on": details.next_session_on}, by=by, reason="next session planned"
-            )
-        if session.risk_concern:
-            escalate_risk(session, protocol, details.risk_concern.strip(), by=by)
-    return session
+        audited_updates(
+            assignment,
+            [{"next_session_on": details.next_session_on} for details in sessions],
+            by=by,
+            reason="next session planned",
+        )
+        for session, details in zip(recorded, sessions, strict=True):
+            if session.risk_concern:
+                escalate_risk(session, protocol, details.risk_concern.strip(), by=by)
+    return recorded
 
 
 def _check_session(
