@@ -5,6 +5,7 @@ import datetime as dt
 from aftercrisis.followup.schedule import (
     WindowState,
     follow_up_windows,
+    follow_up_windows_on,
     impossible_date,
     outside_window,
     window_of,
@@ -30,6 +31,28 @@ def test_window_states(core_protocol):
     assert m4.state(dt.date(2026, 6, 18)) is WindowState.CLOSING
     assert m4.state(dt.date(2026, 7, 2)) is WindowState.CLOSING
     assert m4.state(dt.date(2026, 7, 3)) is WindowState.OVERDUE
+
+
+def test_the_windows_as_randomisation_dates_agree_with_each_window(core_protocol):
+    """The conditions a query selects by give every randomisation date the state its own window has,
+    for the protocol's visits and for a window shorter than the closing-soon fortnight."""
+    short = core_protocol.visits[1].model_copy(update={"code": "w1", "day": 7, "window_before_days": 2})
+    protocol = core_protocol.model_copy(
+        update={"visits": [*core_protocol.visits, short.model_copy(update={"window_after_days": 5})]}
+    )
+    today = dt.date(2026, 6, 1)
+    for randomised_on in (today - dt.timedelta(days=n) for n in range(-5, 800)):
+        windows = {w.code: w for w in follow_up_windows(protocol, randomised_on)}
+        for on in follow_up_windows_on(protocol, today):
+            assert randomised_on + on.closes_after == windows[on.code].closes
+            states = [
+                state
+                for state, (earliest, latest) in on.randomised.items()
+                if (earliest is None or earliest <= randomised_on) and randomised_on <= latest
+            ]
+            assert states == (
+                [] if windows[on.code].state(today) is WindowState.NOT_OPEN else [windows[on.code].state(today)]
+            ), (on.code, randomised_on)
 
 
 def test_a_date_is_outside_a_window_only_beyond_its_first_and_last_day(core_protocol):

@@ -60,6 +60,42 @@ def follow_up_windows(protocol: Protocol, randomised_on: dt.date) -> list[VisitW
     return [w for w in visit_windows(protocol, randomised_on) if w.code in after]
 
 
+@dataclass(frozen=True)
+class WindowsOn:
+    """One follow-up visit's window for every participant at once, as conditions on the randomisation
+    date, so that a query can select and count by them: `randomised[state]` is the range of randomisation
+    dates (from, to, both inclusive; None: no earlier limit) that puts the window in that state on the day.
+    The same rule as `VisitWindow.state`, from the same protocol numbers."""
+
+    code: str
+    closes_after: dt.timedelta  # from the randomisation date to the window's close
+    randomised: dict[WindowState, tuple[dt.date | None, dt.date]]
+
+
+def follow_up_windows_on(protocol: Protocol, today: dt.date) -> list[WindowsOn]:
+    """Each visit after randomisation, with the randomisation dates that make its window due, closing or
+    overdue on `today` (any later randomisation date: not yet open)."""
+    found = []
+    for v in protocol.visits:
+        if v.day <= 0:
+            continue
+        opened_by = today - dt.timedelta(days=v.day - v.window_before_days)  # opens on or before today
+        closes_on = today - dt.timedelta(days=v.day + v.window_after_days)  # closes today
+        soon = closes_on + dt.timedelta(days=CLOSING_SOON_DAYS)  # closes CLOSING_SOON_DAYS from today
+        found.append(
+            WindowsOn(
+                code=v.code,
+                closes_after=dt.timedelta(days=v.day + v.window_after_days),
+                randomised={
+                    WindowState.OPEN: (soon + dt.timedelta(days=1), opened_by),
+                    WindowState.CLOSING: (closes_on, min(soon, opened_by)),
+                    WindowState.OVERDUE: (None, min(closes_on - dt.timedelta(days=1), opened_by)),
+                },
+            )
+        )
+    return found
+
+
 class FormState(enum.Enum):
     NOT_DUE = "not due"
     DUE = "due"

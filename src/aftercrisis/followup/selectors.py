@@ -4,10 +4,22 @@ participant's schedule of visits and questionnaires."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import CharField, F, Value
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome, VisitRecord
@@ -16,8 +28,10 @@ from aftercrisis.followup.schedule import (
     VisitWindow,
     WindowState,
     follow_up_windows,
+    follow_up_windows_on,
     form_state,
     visit_windows,
+    window_of,
 )
 from aftercrisis.participants.models import Participant, Status, Withdrawal
 from aftercrisis.participants.selectors import participants_for
@@ -33,30 +47,92 @@ class WorklistEntry:
     state: WindowState
 
 
-def worklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[WorklistEntry]:
-    """Visits due, closing or overdue with nothing recorded, most urgent first.
-
-    Three queries whatever the trial size. The order depends only on dates that every
-    arm shares, so it cannot hint at an allocation. Participants the actor was emergency-unblinded
-    for are left to the other researchers at the site.
-    """
-    participants = (
+def _awaiting_follow_up(actor: Actor) -> QuerySet[Participant]:
+    """Randomised participants the actor follows up, with their randomisation date. Participants the actor
+    was emergency-unblinded for are left to the other researchers at the site."""
+    return (
         participants_for(actor)
         .filter(status=Status.RANDOMISED, allocation__isnull=False)
         .exclude(pk__in=unblinded_to(actor.user_id).values("participant_id"))
-        .select_related("site")
         .annotate(randomised_on=F("allocation__randomised_on"))
     )
-    recorded = set(
-        VisitRecord.objects.filter(participant__in=participants).values_list("participant_id", "visit")
+
+
+def _recorded(visit: str) -> Exists:
+    return Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=visit))
+
+
+def due_visits(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any]:
+    """Visits due, closing or overdue with nothing recorded, most urgent first, as rows (participant's
+    key, visit, window's close, trial ID) for `worklist_entries`; selected, ordered and counted in the
+    database, so a page of them costs the same whatever the trial's size. The order depends only on
+    dates that every arm shares, so it cannot hint at an allocation."""
+    participants = _awaiting_follow_up(actor)
+    visits = [
+        participants.filter(~_recorded(on.code), randomised_on__lte=on.randomised[WindowState.OPEN][1])
+        .annotate(
+            visit=Value(on.code, output_field=CharField()),
+            # Compared only with other closing dates, never with a date: on SQLite it is a timestamp's text.
+            closes=ExpressionWrapper(
+                F("allocation__randomised_on") + on.closes_after, output_field=DateField()
+            ),
+        )
+        .values_list("pk", "visit", "closes", "trial_id")
+        .order_by()
+        for on in follow_up_windows_on(protocol, today)
+    ]
+    if not visits:
+        return participants.none()
+    first, *others = visits
+    return first.union(*others, all=True).order_by("closes", "trial_id")
+
+
+def worklist_counts(actor: Actor, protocol: Protocol, today: dt.date) -> dict[WindowState, int]:
+    """How many visits of the worklist are due, closing and overdue: one query whatever the trial size."""
+    windows = follow_up_windows_on(protocol, today)
+    participants = _awaiting_follow_up(actor).annotate(
+        **{f"recorded_{on.code}": _recorded(on.code) for on in windows}
+    )
+    counted = participants.aggregate(
+        **{
+            f"{on.code}_{state.name}": Count(
+                "pk",
+                filter=Q(**{f"recorded_{on.code}": False, "randomised_on__lte": latest})
+                & (Q() if earliest is None else Q(randomised_on__gte=earliest)),
+            )
+            for on in windows
+            for state, (earliest, latest) in on.randomised.items()
+        }
+    )
+    return {
+        state: sum(counted[f"{on.code}_{state.name}"] for on in windows)
+        for state in WindowState
+        if state is not WindowState.NOT_OPEN
+    }
+
+
+def worklist_entries(
+    protocol: Protocol, rows: Iterable[Sequence[Any]], today: dt.date
+) -> list[WorklistEntry]:
+    """The worklist's entries for rows of `due_visits` (a page of them, say), in their order: one query."""
+    rows = list(rows)
+    participants = (
+        Participant.objects.select_related("site")
+        .annotate(randomised_on=F("allocation__randomised_on"))
+        .in_bulk([row[0] for row in rows])
     )
     entries = []
-    for participant in participants:
-        for window in follow_up_windows(protocol, participant.randomised_on):
-            state = window.state(today)
-            if state is not WindowState.NOT_OPEN and (participant.pk, window.code) not in recorded:
-                entries.append(WorklistEntry(participant, window, state))
-    return sorted(entries, key=lambda e: (e.window.closes, e.participant.trial_id))
+    for pk, visit, *_ in rows:
+        participant = participants[pk]
+        window = window_of(protocol, visit, participant.randomised_on)
+        assert window is not None  # a follow-up visit, dated by the randomisation
+        entries.append(WorklistEntry(participant, window, window.state(today)))
+    return entries
+
+
+def worklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[WorklistEntry]:
+    """Visits due, closing or overdue with nothing recorded, most urgent first: the whole worklist."""
+    return worklist_entries(protocol, due_visits(actor, protocol, today), today)
 
 
 def due_questionnaires(protocol: Protocol, participant: Participant, today: dt.date) -> list[tuple[str, str]]:

@@ -12,9 +12,7 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.followup.forms import CodeForm, ContactForm, QuestionnaireForm
 from aftercrisis.followup.models import ContactAttempt, QuestionnaireResponse, VisitMethod, VisitRecord
-from aftercrisis.followup.schedule import WindowState
-from aftercrisis.followup.selectors import due_questionnaires
-from aftercrisis.followup.selectors import worklist as worklist_for
+from aftercrisis.followup.selectors import due_questionnaires, due_visits, worklist_counts, worklist_entries
 from aftercrisis.followup.services import (
     enter_questionnaire,
     instrument_for_entry,
@@ -42,18 +40,16 @@ QUERIES_SHOWN = 10  # the oldest; the rest are on the data queries page
 def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     actor = acting(request)
-    entries = worklist_for(actor, protocol(), today)
+    trial = protocol()
+    counts = worklist_counts(actor, trial, today)
+    page = page_of(request, due_visits(actor, trial, today), count=sum(counts.values()))
+    page.object_list = worklist_entries(trial, page.object_list, today)
     queries = queries_to_answer(actor)
-    counts = {
-        state: sum(1 for e in entries if e.state is state)
-        for state in WindowState
-        if state is not WindowState.NOT_OPEN
-    }
     return render(
         request,
         "followup/worklist.jinja",
         {
-            "page": page_of(request, entries),
+            "page": page,
             "counts": counts,
             "today": today,
             "queries": list(queries[:QUERIES_SHOWN]),
