@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from aftercrisis.accounts.policy import Actor, Capability
@@ -47,10 +48,19 @@ def _count(model: type[Session] | type[ContactAttempt], **conditions: object) ->
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadEntry]:
+def _support_window_opened(protocol: Protocol, today: dt.date) -> dt.date:
+    """The earliest randomisation date whose support window is still open on `today`."""
+    return today - dt.timedelta(days=protocol.intervention.window_days)
+
+
+def on_caseload(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Participant]:
+    """The actor's own caseload in the database's order, for `caseload_entries`: those whose window is still
+    open first, the nearest to closing at the top, then the closed, the most recently closed at the top."""
     if not actor.can(Capability.VIEW_CASELOAD):
-        return []
-    rows = (
+        return Participant.objects.none()
+    opened = _support_window_opened(protocol, today)
+    closed = Q(allocation__randomised_on__lt=opened)
+    return (
         Participant.objects.filter(caseload_assignment__worker_id=actor.user_id)
         .exclude(off_caseload())
         .select_related("identity", "site")
@@ -59,8 +69,33 @@ def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadE
             next_session_on=F("caseload_assignment__next_session_on"),
             sessions_held=_count(Session, outcome=SessionOutcome.HELD),
             contact_attempt_count=_count(ContactAttempt),
+            window_closed=Case(When(closed, then=Value(1)), default=Value(0)),
+        )
+        .order_by(
+            "window_closed",
+            Case(When(~closed, then=F("randomised_on"))).asc(),
+            Case(When(closed, then=F("randomised_on"))).desc(),
+            "trial_id",
         )
     )
+
+
+def caseload_counts(actor: Actor, protocol: Protocol, today: dt.date) -> tuple[int, int]:
+    """How many on the actor's caseload have their support window open, and how many closed: one query."""
+    opened = _support_window_opened(protocol, today)
+    counted = (
+        on_caseload(actor, protocol, today)
+        .order_by()
+        .aggregate(
+            open=Count("pk", filter=Q(allocation__randomised_on__gte=opened)),
+            closed=Count("pk", filter=Q(allocation__randomised_on__lt=opened)),
+        )
+    )
+    return counted["open"], counted["closed"]
+
+
+def caseload_entries(protocol: Protocol, rows: Iterable[Participant], today: dt.date) -> list[CaseloadEntry]:
+    """The entries of rows of `on_caseload` (a page of them, say), in their order."""
     entries = []
     for p in rows:
         days = (today - p.randomised_on).days
@@ -76,8 +111,12 @@ def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadE
                 p.next_session_on,
             )
         )
-    # Those whose window is still open come first, the nearest to closing at the top.
-    return sorted(entries, key=lambda e: (e.days_left_in_window < 0, abs(e.days_left_in_window)))
+    return entries
+
+
+def caseload(actor: Actor, protocol: Protocol, today: dt.date) -> list[CaseloadEntry]:
+    """The actor's whole caseload, in the order of `on_caseload`."""
+    return caseload_entries(protocol, on_caseload(actor, protocol, today), today)
 
 
 def sessions_of(participant: Participant) -> QuerySet[Session]:

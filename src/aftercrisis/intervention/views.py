@@ -12,8 +12,13 @@ from aftercrisis.accounts.policy import Capability
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.forms import ContactAttemptForm, SessionForm
-from aftercrisis.intervention.selectors import caseload as caseload_for
-from aftercrisis.intervention.selectors import contact_attempts_of, sessions_of
+from aftercrisis.intervention.selectors import (
+    caseload_counts,
+    caseload_entries,
+    contact_attempts_of,
+    on_caseload,
+    sessions_of,
+)
 from aftercrisis.intervention.services import record_contact_attempt, record_session
 from aftercrisis.pagination import page_of
 from aftercrisis.participants.models import Participant
@@ -24,8 +29,11 @@ from aftercrisis.workbook.content import load_workbook
 @requires(Capability.VIEW_CASELOAD)
 def caseload(request: HttpRequest) -> HttpResponse:
     trial = protocol()
-    entries = caseload_for(acting(request), trial, timezone.localdate())
-    page = page_of(request, entries)  # open windows come first, so a page holds the open before the closed
+    actor, today = acting(request), timezone.localdate()
+    open_count, closed_count = caseload_counts(actor, trial, today)
+    # Open windows come first, so a page holds the open before the closed.
+    page = page_of(request, on_caseload(actor, trial, today), count=open_count + closed_count)
+    page.object_list = caseload_entries(trial, page.object_list, today)
     return render(
         request,
         "intervention/caseload.jinja",
@@ -33,8 +41,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "page": page,
             "open": [e for e in page if e.days_left_in_window >= 0],
             "closed": [e for e in page if e.days_left_in_window < 0],
-            "open_count": sum(1 for e in entries if e.days_left_in_window >= 0),
-            "closed_count": sum(1 for e in entries if e.days_left_in_window < 0),
+            "open_count": open_count,
+            "closed_count": closed_count,
             "trial": trial,
         },
     )
@@ -50,7 +58,8 @@ def participant(request: HttpRequest, trial_id: str) -> HttpResponse:
     actor = acting(request)
     person = _own(request, trial_id)
     trial = protocol()
-    entry = next(e for e in caseload_for(actor, trial, timezone.localdate()) if e.participant.pk == person.pk)
+    today = timezone.localdate()
+    (entry,) = caseload_entries(trial, on_caseload(actor, trial, today).filter(pk=person.pk), today)
     titles = {s.code: s.title for s in load_workbook().sections}
     return render(
         request,
