@@ -65,16 +65,29 @@ def record_creations(
 
 
 def _existing_references(model: type[models.Model], instances: Sequence[models.Model]) -> dict[str, set[Any]]:
-    """For each foreign key, the rows the instances refer to that exist: one query a key, not one a row."""
+    """For each foreign key, the rows the instances refer to that exist: one query a key, not one a row,
+    and none for a row the caller holds as read from the database (trial data and staff are never
+    deleted, and the database refuses a reference to a row that is gone)."""
     known = {}
     for field in model._meta.concrete_fields:
         if not isinstance(field, models.ForeignKey) or field.remote_field.parent_link:
             continue
-        values = {getattr(i, field.attname) for i in instances} - {None}
-        target = field.remote_field.model._base_manager.complex_filter(field.get_limit_choices_to())  # type: ignore[union-attr]
+        limit = field.get_limit_choices_to()
+        held = {
+            getattr(i, field.attname)
+            for i in instances
+            if not limit and field.is_cached(i) and _read(field.get_cached_value(i))
+        }
+        values = {getattr(i, field.attname) for i in instances} - held - {None}
+        target = field.remote_field.model._base_manager.complex_filter(limit)  # type: ignore[union-attr]
         name = field.remote_field.field_name  # type: ignore[attr-defined]
-        known[field.name] = set(target.filter(**{f"{name}__in": values}).values_list(name, flat=True))
+        found = target.filter(**{f"{name}__in": values}).values_list(name, flat=True) if values else []
+        known[field.name] = held | set(found)
     return known
+
+
+def _read(row: models.Model | None) -> bool:
+    return row is not None and not row._state.adding and row.pk is not None
 
 
 @cache

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from aftercrisis.accounts.models import User
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creations
 from aftercrisis.participants.links import IssuedLink, issue_link
 from aftercrisis.participants.models import LinkPurpose, Participant, Status
 from aftercrisis.protocol import Protocol
@@ -59,29 +59,27 @@ def save_answers(
         EntryKey(e.section, e.group, e.item, e.field): e
         for e in WorkbookEntry.objects.filter(participant=participant, edition=workbook.version)
     }
-    written = 0
-    for key, value in parsed.items():
-        entry = existing.get(key)
-        if entry is None:
-            if value:
-                record_creation(
-                    WorkbookEntry(
-                        participant=participant,
-                        edition=workbook.version,
-                        section=key.section,
-                        group=key.group,
-                        item=key.item,
-                        field=key.field,
-                        value=value,
-                    ),
-                    by=by,
-                    reason=reason,
-                )
-                written += 1
-        elif entry.value != value:
-            audited_update(entry, {"value": value}, by=by, reason=reason)
-            written += 1
-    return written
+    new = [
+        WorkbookEntry(
+            participant=participant,
+            edition=workbook.version,
+            section=key.section,
+            group=key.group,
+            item=key.item,
+            field=key.field,
+            value=value,
+        )
+        for key, value in parsed.items()
+        if key not in existing and value
+    ]
+    changed = [
+        (existing[key], value)
+        for key, value in parsed.items()
+        if key in existing and existing[key].value != value
+    ]
+    for entry, value in changed:
+        audited_update(entry, {"value": value}, by=by, reason=reason)
+    return len(record_creations(new, by=by, reason=reason)) + len(changed)
 
 
 def _field_name(key: EntryKey) -> str:
