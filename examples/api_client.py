@@ -1,31 +1,44 @@
 """A short client of the aftercrisis API, with only the standard library.
 
-    AFTERCRISIS_URL=http://127.0.0.1:8000 AFTERCRISIS_TOKEN=… python examples/api_client.py
+    AFTERCRISIS_URL=http://127.0.0.1:8000 AFTERCRISIS_TOKEN=… AFTERCRISIS_DATASET_TOKEN=… \\
+        python examples/api_client.py [--visit m18]
 
-Create the token on the "API tokens" page (your account menu): a researcher's token lists the 4-month
-visits due and records an episode; the analysis dataset needs a role that sees every arm (the trial
-manager's), so with a researcher's token that step says it is not allowed.
+It lists the participants due a follow-up visit (every visit, or the one given), records an acute-care
+episode for the first of them and downloads the analysis dataset. No single role may do all three, so it
+takes two tokens, each made on the "API tokens" page (your account menu) while acting in its role:
+
+- AFTERCRISIS_TOKEN, a researcher's: the worklist is a researcher's, and researchers record episodes;
+- AFTERCRISIS_DATASET_TOKEN, the trial manager's: the dataset holds the arm, so only a role that sees every
+  arm may download it (without it, AFTERCRISIS_TOKEN is tried).
+
+In the demo, sign in as researcher1 for the first and as manager for the second. A step the token's role may
+not take says what it needs and the others carry on; the exit status is 1 if any request was refused.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
-BASE = os.environ.get("AFTERCRISIS_URL", "http://127.0.0.1:8000").rstrip("/") + "/api/v1"
-TOKEN = os.environ.get("AFTERCRISIS_TOKEN", "")
+NEEDS = {
+    "worklist": "a researcher's token in AFTERCRISIS_TOKEN",
+    "episode": "a researcher's or the trial manager's token in AFTERCRISIS_TOKEN",
+    "analysis dataset": "the trial manager's token in AFTERCRISIS_DATASET_TOKEN",
+}
 
 
-def call(method: str, path: str, body: object = None) -> tuple[int, bytes]:
+def call(base: str, token: str, method: str, path: str, body: object = None) -> tuple[int, bytes]:
     request = urllib.request.Request(
-        BASE + path,
+        base + "/api/v1" + path,
         method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -34,41 +47,68 @@ def call(method: str, path: str, body: object = None) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def problem(status: int, body: bytes) -> str:
+def problem(step: str, status: int, body: bytes) -> str:
     details = json.loads(body)
-    named = "; ".join(f"{e['field'] or '-'}: {e['message']}" for e in details.get("errors", []))
-    return f"{status} {details['title']}: {details['detail']} {named}".strip()
+    named = "; ".join(": ".join(filter(None, (e["field"], e["message"]))) for e in details.get("errors", []))
+    said = f"{status} {details['title']}: {details['detail']} {named}".strip()
+    return f"{said} (this step needs {NEEDS[step]})" if status in (401, 403) else said
 
 
-def main() -> int:
-    if not TOKEN:
-        print("Set AFTERCRISIS_TOKEN to a token from the API tokens page.", file=sys.stderr)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--visit", help="only this visit's code (m4, m18); every visit due by default")
+    visit = parser.parse_args(argv).visit
+    base = os.environ.get("AFTERCRISIS_URL", "http://127.0.0.1:8000").rstrip("/")
+    token = os.environ.get("AFTERCRISIS_TOKEN", "")
+    dataset_token = os.environ.get("AFTERCRISIS_DATASET_TOKEN", "") or token
+    if not token:
+        print("Set AFTERCRISIS_TOKEN to a researcher's token from the API tokens page.", file=sys.stderr)
         return 2
-    status, body = call("GET", "/worklist?visit=m4")
-    if status != 200:
-        print("worklist:", problem(status, body))
-        return 1
-    due = json.loads(body)
-    print(f"{len(due)} participants due a 4-month visit")
-    for entry in due[:10]:
-        print(f"  {entry['trial_id']} ({entry['site']}): {entry['state']}, closes {entry['closes']}")
-    if due:
-        start = dt.date.today() - dt.timedelta(days=3)
-        episode = {"trial_id": due[0]["trial_id"], "setting": "crisis_house", "start": start.isoformat(),
-                   "end": dt.date.today().isoformat(), "source_reference": f"example-{due[0]['trial_id']}-{start}"}  # fmt: skip
-        status, body = call("POST", "/episodes", {"episodes": [episode]})
+    refused = False
+
+    status, body = call(
+        base, token, "GET", "/worklist" + (f"?visit={urllib.parse.quote(visit)}" if visit else "")
+    )
+    due = json.loads(body) if status == 200 else []
+    if status == 200:
         print(
-            "episode:", f"{json.loads(body)['recorded']} recorded" if status == 201 else problem(status, body)
+            f"worklist: {len(due)} participants due {f'the {visit} visit' if visit else 'a follow-up visit'}"
         )
-    status, body = call("GET", "/analysis-dataset.csv")
+        for entry in due[:10]:
+            print(f"  {entry['trial_id']} ({entry['site']}): {entry['visit']} {entry['state']}, closes {entry['closes']}")  # fmt: skip
+    else:
+        refused = True
+        print("worklist:", problem("worklist", status, body))
+
+    if due:
+        # Ended yesterday: a day ahead of the server's clock, today could be refused as in the future.
+        trial_id, end = due[0]["trial_id"], dt.date.today() - dt.timedelta(days=1)
+        start = end - dt.timedelta(days=3)
+        # The same reference on the same day is refused as already recorded: a second run adds nothing.
+        episode = {"trial_id": trial_id, "setting": "crisis_house", "start": start.isoformat(),
+                   "end": end.isoformat(), "source_reference": f"example-{trial_id}-{start}"}  # fmt: skip
+        status, body = call(base, token, "POST", "/episodes", {"episodes": [episode]})
+        if status == 201:
+            print(f"episode: a crisis house stay from {start} to {end} recorded for {trial_id}")
+        else:
+            refused = True
+            print("episode:", problem("episode", status, body))
+    elif refused:
+        print("episode: none posted, for want of the worklist")
+    else:
+        print("episode: nobody is due a visit, so none was posted")
+
+    status, body = call(base, dataset_token, "GET", "/analysis-dataset.csv")
     if status == 200:
         with open("analysis-dataset.csv", "wb") as out:
             out.write(body)
-        rows = len(body.splitlines()) - 1
-        print(f"analysis dataset: {rows} rows written to analysis-dataset.csv")
+        print(f"analysis dataset: {len(body.splitlines()) - 1} rows written to analysis-dataset.csv")
     else:
-        print("analysis dataset:", problem(status, body))
-    return 0
+        refused = True
+        print("analysis dataset:", problem("analysis dataset", status, body))
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":
