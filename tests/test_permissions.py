@@ -104,6 +104,8 @@ MATRIX = {
     "reporting:index":           row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:export":          row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, OK,        FORBIDDEN, FORBIDDEN),
     "reporting:lock":            row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reporting:lock_outcomes":   row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "reporting:lock_visits":     row(LOGIN,     OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "reporting:unlock_request":  row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED),
     "reporting:unlock_decision": row(LOGIN,     NOT_ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED),
     "queries:list":              row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),

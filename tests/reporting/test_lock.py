@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 
 from aftercrisis.accounts.roles import Role
@@ -118,28 +121,104 @@ def test_a_button_refused_while_locked_goes_back_to_its_page_with_the_reason(
     assert participant.status == Status.CONSENTED
 
 
-def test_the_checklist_counts_what_is_left_and_links_to_where_it_is_done(
+def _checklist(page: str) -> dict[str, tuple[int, str]]:
+    """Each item of the checklist on the lock page: its count and where its link leads."""
+    rows = re.findall(
+        r'<td class="nhsuk-table__cell">([^<]+)</td>\s*<td class="nhsuk-table__cell"><strong[^>]*>(\d+)</strong>'
+        r'</td>\s*<td class="nhsuk-table__cell"><a href="([^"]+)"',
+        page,
+    )
+    return {what: (int(count), href) for what, count, href in rows}
+
+
+def _trial_ids(page: str) -> list[str]:
+    return re.findall(r'<a href="/participants/([^/"]+)/">', page)
+
+
+def test_the_checklist_counts_what_is_left_and_links_to_those_rows(
     client, staff, make_participant, allocation_lists, core_protocol, actor_of
 ):
+    from django.utils import timezone
+
+    from aftercrisis.followup.models import VisitOutcome, VisitRecord
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+    from aftercrisis.outcomes.selectors import overlaps_for
+    from aftercrisis.outcomes.services import EpisodeDraft, reconcile, record_episodes, sign_off_sae
     from aftercrisis.participants.models import Status
     from aftercrisis.queries.services import raise_query
 
-    participant = make_participant("CAM", Status.RANDOMISED)
-    raise_query(
-        actor_of(Role.TRIAL_MANAGER), core_protocol, participant, field="baseline.sex", text="Check",
-        by=staff[Role.TRIAL_MANAGER],
+    today = timezone.localdate()
+    manager, researcher = staff[Role.TRIAL_MANAGER], staff[Role.RESEARCHER]
+    # Past the year, with a readmission recorded twice: the outcome is known, the two records overlap.
+    settled = make_participant("CAM", Status.RANDOMISED, on=today - dt.timedelta(days=400))
+    # Within the year: the outcome is not yet known. The four-month window (days 108 to 182) is open.
+    due = make_participant("CAM", Status.RANDOMISED, on=today - dt.timedelta(days=125))
+    seen = make_participant("CAM", Status.RANDOMISED, on=today - dt.timedelta(days=130))
+    VisitRecord.objects.create(participant=seen, visit="m4", outcome=VisitOutcome.COMPLETED, on=today)
+    start = today - dt.timedelta(days=300)
+    record_episodes(
+        actor_of(Role.RESEARCHER), core_protocol,
+        [EpisodeDraft(settled, "inpatient_ward", start, start + dt.timedelta(days=9), "informal", source, "", "form")
+         for source in ("clinical_records", "self_report")],
+        by=researcher, today=today,
     )  # fmt: skip
-    client.force_login(staff[Role.TRIAL_MANAGER])
-    page = client.get("/reports/lock/").content.decode()
-    assert "Data queries open or answered" in page and 'href="/queries/"' in page
-    for what, href in [
-        ("Serious adverse events not yet signed off", "/outcomes/safety/"),
-        ("Overlapping acute-care episodes not reconciled", "/outcomes/episodes/reconcile/"),
-        ("Participants whose primary outcome is not known", "/participants/"),
-        ("Follow-up visits still in their window", "/reports/"),
-    ]:
-        assert what in page and f'href="{href}"' in page
-    assert "I have reviewed the checklist" in page
+    sae = SeriousAdverseEvent.objects.create(
+        participant=settled, category="self_harm", onset=start, description="example",
+        seriousness="hospitalisation", relatedness="not_related", expectedness="expected",
+        reported_by=researcher, reported_on=start,
+    )  # fmt: skip
+    raise_query(
+        actor_of(Role.TRIAL_MANAGER), core_protocol, due, field="baseline.sex", text="Check", by=manager
+    )
+    client.force_login(manager)
+
+    checklist = _checklist(client.get("/reports/lock/").content.decode())
+    assert checklist == {
+        "Data queries open or answered": (1, "/queries/"),
+        "Serious adverse events not yet signed off": (1, "/outcomes/safety/"),
+        "Overlapping acute-care episodes not reconciled": (1, "/outcomes/episodes/reconcile/"),
+        "Participants whose primary outcome is not known": (2, "/reports/lock/outcome-not-known/"),
+        "Follow-up visits still in their window": (1, "/reports/lock/visits-in-window/"),
+    }
+    unknown = client.get("/reports/lock/outcome-not-known/").content.decode()
+    assert sorted(_trial_ids(unknown)) == sorted([due.trial_id, seen.trial_id])
+    in_window = client.get("/reports/lock/visits-in-window/").content.decode()
+    assert _trial_ids(in_window) == [due.trial_id] and "Four-month follow-up" in in_window
+    for masked in (Role.RESEARCHER, Role.STATISTICIAN, Role.CHIEF_INVESTIGATOR):
+        client.force_login(staff[masked])
+        for url in ("/reports/lock/outcome-not-known/", "/reports/lock/visits-in-window/"):
+            assert client.get(url).status_code == 403
+
+    # Each count follows the state of the trial.
+    VisitRecord.objects.create(participant=due, visit="m4", outcome=VisitOutcome.COMPLETED, on=today)
+    record_episodes(
+        actor_of(Role.RESEARCHER), core_protocol,
+        [EpisodeDraft(seen, "inpatient_ward", today - dt.timedelta(days=20), today - dt.timedelta(days=10),
+                      "informal", "clinical_records", "", "form")],
+        by=researcher, today=today,
+    )  # fmt: skip
+    sign_off_sae(
+        actor_of(Role.CHIEF_INVESTIGATOR), core_protocol, sae, {},
+        by=staff[Role.CHIEF_INVESTIGATOR], on=today, reason="reviewed",
+    )  # fmt: skip
+    (overlap,) = overlaps_for(actor_of(Role.TRIAL_MANAGER))
+    reconcile(overlap.first, overlap.second, "same", kept=overlap.first, by=manager, reason="one stay")
+    raise_query(
+        actor_of(Role.TRIAL_MANAGER), core_protocol, seen, field="baseline.sex", text="Check", by=manager
+    )
+    client.force_login(manager)
+    assert {
+        what: n for what, (n, _) in _checklist(client.get("/reports/lock/").content.decode()).items()
+    } == {
+        "Data queries open or answered": 2,
+        "Serious adverse events not yet signed off": 0,
+        "Overlapping acute-care episodes not reconciled": 0,
+        "Participants whose primary outcome is not known": 1,
+        "Follow-up visits still in their window": 0,
+    }
+    assert _trial_ids(client.get("/reports/lock/outcome-not-known/").content.decode()) == [due.trial_id]
+    assert _trial_ids(client.get("/reports/lock/visits-in-window/").content.decode()) == []
+    assert "I have reviewed the checklist" in client.get("/reports/lock/").content.decode()
 
 
 def test_an_unlock_needs_the_trial_manager_and_the_chief_investigator(staff, actor_of):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -25,7 +26,12 @@ from aftercrisis.lock.services import (
 )
 from aftercrisis.pagination import page_of
 from aftercrisis.randomisation.selectors import sees_every_arm
-from aftercrisis.reporting.checklist import lock_checklist
+from aftercrisis.reporting.checklist import (
+    lock_checklist,
+    primary_outcome_not_known,
+    visits_in_window,
+    with_trial_ids,
+)
 from aftercrisis.reporting.forms import LockForm, UnlockDecisionForm, UnlockRequestForm
 from aftercrisis.reporting.reports import produce_report, snapshots_for
 from aftercrisis.reporting.selectors import follow_up_completeness, randomisations_by_month, research_export
@@ -88,6 +94,41 @@ def database_lock(request: HttpRequest) -> HttpResponse:
             "checklist": [] if locked else lock_checklist(actor, protocol(), timezone.localdate()),
             "unlock": unlock_state(actor, staff_user(request)) if locked else None,
             "events": events,
+        },
+    )
+
+
+@requires(Capability.LOCK_DATABASE)
+def lock_outcomes(request: HttpRequest) -> HttpResponse:
+    """The checklist's participants whose primary outcome is not known, a page at a time."""
+    trial = protocol()
+    page = page_of(request, primary_outcome_not_known(trial, timezone.localdate()))
+    page.object_list = with_trial_ids(page.object_list)
+    horizon = dt.timedelta(days=trial.outcomes.primary.horizon_days)
+    return render(
+        request,
+        "reporting/lock_list.jinja",
+        {
+            "title": "Participants whose primary outcome is not known",
+            "headings": ["Randomised", "Follow-up ends"],
+            "page": page,
+            "rows": [(p, [p.randomised_on, p.randomised_on + horizon]) for p in page],
+        },
+    )
+
+
+@requires(Capability.LOCK_DATABASE)
+def lock_visits(request: HttpRequest) -> HttpResponse:
+    """The checklist's follow-up visits still in their window, closing soonest first, a page at a time."""
+    page = page_of(request, visits_in_window(protocol(), timezone.localdate()))
+    return render(
+        request,
+        "reporting/lock_list.jinja",
+        {
+            "title": "Follow-up visits still in their window",
+            "headings": ["Visit", "Window opens", "Window closes"],
+            "page": page,
+            "rows": [(v.participant, [v.window.name, v.window.opens, v.window.closes]) for v in page],
         },
     )
 
