@@ -107,13 +107,19 @@ def _unique_columns(model: type[models.Model]) -> dict[tuple[str, ...], models.U
     return unique
 
 
+@cache
+def _unique_checks_known(model: type[models.Model]) -> bool:
+    """Whether _unique_columns is every uniqueness Model.full_clean checks."""
+    return not model._meta.unique_together and not any(
+        f.unique_for_date or f.unique_for_month or f.unique_for_year for f in model._meta.concrete_fields
+    )
+
+
 def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.Model]) -> list[bool]:
     """For each instance, whether none of its unique fields or unconditional unique constraints can clash
     with a stored row, asked in one query each for the batch. A row that might clash is checked again
     alone, for the error Model.full_clean gives; two new rows clashing with each other the database refuses."""
-    if model._meta.unique_together or any(
-        f.unique_for_date or f.unique_for_month or f.unique_for_year for f in model._meta.concrete_fields
-    ):
+    if not _unique_checks_known(model):
         return [False] * len(instances)
     clear = [True] * len(instances)
     for columns in _unique_columns(model):
@@ -132,7 +138,7 @@ def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.
 
 def _full_clean(instance: models.Model, checked: set[str], clear: bool = False) -> None:
     """Model.full_clean, but without asking the database again whether the foreign keys in `checked`
-    refer to a row, nor, when `clear`, whether its unique fields and constraints are free: the batch
+    refer to a row, nor, when `clear`, whether its unique fields and constraints are free: the caller
     knows. Other constraints are checked as ever."""
     errors: dict[str, Any] = {}
     for step in (lambda: instance.clean_fields(exclude=checked), instance.clean):
@@ -223,8 +229,12 @@ def audited_updates(instance: M, changes: Sequence[Mapping[str, Any]], *, by: Us
             continue
         for name, value in changed.items():
             setattr(instance, name, value)
-        # A foreign key left as it was still refers to its row: rows are never deleted, only protected.
-        _full_clean(instance, _foreign_keys(type(instance)) - set(changed))
+        # A foreign key left as it was still refers to its row: rows are never deleted, only protected;
+        # unique values left as they were are still unique: the database holds them so.
+        model = type(instance)
+        columns = {model._meta.get_field(name).attname for name in changed}  # type: ignore[union-attr]
+        clear = _unique_checks_known(model) and not any(set(u) & columns for u in _unique_columns(model))
+        _full_clean(instance, _foreign_keys(model) - set(changed), clear)
         written |= set(changed)
         versions.append(_version(instance, "~", when))
     if versions:

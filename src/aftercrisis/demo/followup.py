@@ -17,7 +17,7 @@ from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import record_creation
-from aftercrisis.demo.loader import Demo
+from aftercrisis.demo.loader import Demo, _researcher_for
 from aftercrisis.followup.instruments import instrument
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.services import QuestionnaireReturn, enter_questionnaires
@@ -56,12 +56,8 @@ def _answers(code: str, target: float | None, rng: random.Random) -> dict[str, i
 
 
 def _researcher(demo: Demo, participant: Participant) -> tuple[User, Actor]:
-    user = next(
-        u
-        for name, u in demo.users.items()
-        if name.startswith("researcher") and u.role_assignments.filter(site=participant.site).exists()
-    )
-    sites = frozenset(user.role_assignments.values_list("site_id", flat=True))
+    user = _researcher_for(participant.site, demo.users)
+    sites = frozenset(a.site_id for a in user.role_assignments.all())
     return user, Actor(user_id=user.pk, role=Role.RESEARCHER, site_ids=sites)
 
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import pandas as pd
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.roles import Role
 from aftercrisis.accounts.services import create_staff, sync_sites
-from aftercrisis.audit import record_creation
+from aftercrisis.audit import record_creations
 from aftercrisis.demo import DEMO_SEED
 from aftercrisis.demo.people import TestNhsNumbers, identity
 from aftercrisis.demo.recruitment import baseline, consent, researcher_actor, screen
@@ -227,37 +228,43 @@ def _randomised_participant(
         days=protocol.outcomes.primary.horizon_days
     )
     scores = {"m4": r.qpr_4m, "m18": r.qpr_18m}  # type: ignore[attr-defined]
+    visits: list[tuple[VisitRecord, str]] = []
     for window in follow_up_windows(protocol, randomised_on):
         if withdrew and window.opens > review_end:
             break
         if died and window.opens > review_end:
-            record_creation(
-                VisitRecord(
-                    participant=participant,
-                    visit=window.code,
-                    outcome=VisitOutcome.NOT_POSSIBLE,
-                    on=review_end,
-                    recorded_by=researcher,
-                ),
-                by=researcher,
-                reason="participant died before the visit window",
+            visits.append(
+                (
+                    VisitRecord(
+                        participant=participant,
+                        visit=window.code,
+                        outcome=VisitOutcome.NOT_POSSIBLE,
+                        on=review_end,
+                        recorded_by=researcher,
+                    ),
+                    "participant died before the visit window",
+                )
             )
             continue
         answered = not (isinstance(scores.get(window.code), float) and math.isnan(scores[window.code]))
         if window.closes < today or (answered and window.opens <= today and rng.random() < 0.5):
             on = min(window.due + dt.timedelta(days=rng.randrange(-7, 30)), today)
-            record_creation(
-                VisitRecord(
-                    participant=participant,
-                    visit=window.code,
-                    outcome=VisitOutcome.COMPLETED if answered else VisitOutcome.MISSED,
-                    method="in_person" if answered and rng.random() < 0.6 else ("phone" if answered else ""),
-                    on=on if answered else window.closes,
-                    recorded_by=researcher,
-                ),
-                by=researcher,
-                reason="follow-up visit",
+            visits.append(
+                (
+                    VisitRecord(
+                        participant=participant,
+                        visit=window.code,
+                        outcome=VisitOutcome.COMPLETED if answered else VisitOutcome.MISSED,
+                        method="in_person"
+                        if answered and rng.random() < 0.6
+                        else ("phone" if answered else ""),
+                        on=on if answered else window.closes,
+                        recorded_by=researcher,
+                    ),
+                    "follow-up visit",
+                )
             )
+    record_creations([v for v, _ in visits], by=researcher, reason=[reason for _, reason in visits])
     if withdrew:
         withdraw(
             researcher_actor(researcher),
@@ -274,11 +281,9 @@ def _randomised_participant(
 
 
 def _researcher_for(site: Site, users: dict[str, User]) -> User:
-    return next(
-        u
-        for name, u in users.items()
-        if name.startswith("researcher") and u.role_assignments.filter(site=site).exists()
-    )
+    researchers = [u for name, u in users.items() if name.startswith("researcher")]
+    prefetch_related_objects(researchers, "role_assignments")  # read once, kept on the users
+    return next(u for u in researchers if any(a.site_id == site.pk for a in u.role_assignments.all()))
 
 
 def _pipeline(
