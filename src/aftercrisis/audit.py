@@ -7,7 +7,7 @@ A change after first entry must say why; `audited_update` refuses it otherwise.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -79,8 +79,8 @@ def _existing_references(model: type[models.Model], instances: Sequence[models.M
             if not limit and field.is_cached(i) and _read(field.get_cached_value(i))
         }
         values = {getattr(i, field.attname) for i in instances} - held - {None}
-        target = field.remote_field.model._base_manager.complex_filter(limit)  # type: ignore[union-attr]
-        name = field.remote_field.field_name  # type: ignore[attr-defined]
+        target = field.remote_field.model._base_manager.complex_filter(limit)
+        name = field.target_field.attname
         found = target.filter(**{f"{name}__in": values}).values_list(name, flat=True) if values else []
         known[field.name] = held | set(found)
     return known
@@ -111,7 +111,9 @@ def _unique_columns(model: type[models.Model]) -> dict[tuple[str, ...], models.U
 def _unique_checks_known(model: type[models.Model]) -> bool:
     """Whether _unique_columns is every uniqueness Model.full_clean checks."""
     return not model._meta.unique_together and not any(
-        f.unique_for_date or f.unique_for_month or f.unique_for_year for f in model._meta.concrete_fields
+        getattr(f, f"unique_for_{part}", None)
+        for f in model._meta.concrete_fields
+        for part in ("date", "month", "year")
     )
 
 
@@ -136,16 +138,19 @@ def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.
     return clear
 
 
-def _full_clean(instance: models.Model, checked: set[str], clear: bool = False) -> None:
+def _full_clean(instance: models.Model, checked: Collection[str], clear: bool = False) -> None:
     """Model.full_clean, but without asking the database again whether the foreign keys in `checked`
     refer to a row, nor, when `clear`, whether its unique fields and constraints are free: the caller
     knows. Other constraints are checked as ever."""
     errors: dict[str, Any] = {}
-    for step in (lambda: instance.clean_fields(exclude=checked), instance.clean):
-        try:
-            step()
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
+    try:
+        instance.clean_fields(exclude=checked)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
     failed = {name for name in errors if name != NON_FIELD_ERRORS}
     if not clear:
         try:

@@ -57,7 +57,7 @@ def _answers(code: str, target: float | None, rng: random.Random) -> dict[str, i
 
 def _researcher(demo: Demo, participant: Participant) -> tuple[User, Actor]:
     user = _researcher_for(participant.site, demo.users)
-    sites = frozenset(a.site_id for a in user.role_assignments.all())
+    sites = frozenset(a.site_id for a in user.role_assignments.all() if a.site_id is not None)
     return user, Actor(user_id=user.pk, role=Role.RESEARCHER, site_ids=sites)
 
 

@@ -110,7 +110,7 @@ def refuse_unblinded_assessors(assessments: Iterable[tuple[Participant, int | No
     assessments = [(p, user_id) for p, user_id in assessments if user_id is not None]
     if not assessments:
         return
-    unblinded: dict[tuple[int, int], Any] = {}
+    unblinded: dict[tuple[int, int | None], Any] = {}
     for u in UnblindingRequest.objects.filter(
         status=UnblindingStatus.APPROVED,
         requested_by_id__in={user_id for _, user_id in assessments},
