@@ -122,5 +122,10 @@ def _name_the_token(sender: Any, history_instance: Any, **kwargs: Any) -> None:
         return
     from aftercrisis.audit import REASON_MAX_LENGTH
 
-    reason = " ".join(filter(None, [history_instance.history_change_reason, f"via API token {token.name}"]))
-    history_instance.history_change_reason = reason[:REASON_MAX_LENGTH]
+    # The token is always named whole (its name is short enough); a long reason gives way to it.
+    named = f"via API token {token.name}"
+    reason = history_instance.history_change_reason or ""
+    room = REASON_MAX_LENGTH - len(named) - 1
+    if len(reason) > room:
+        reason = reason[: room - 1] + "…"
+    history_instance.history_change_reason = " ".join(filter(None, [reason, named]))
