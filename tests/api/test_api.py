@@ -494,6 +494,81 @@ def test_a_serious_adverse_event_is_refused_while_the_database_is_locked(client,
     assert not SeriousAdverseEvent.objects.exists()
 
 
+def _death(client, headers, **changes):
+    death = {
+        "died_on": (timezone.localdate() - dt.timedelta(days=3)).isoformat(),
+        "cause": "natural",
+        **changes,
+    }
+    return client.post("/api/v1/deaths", death, content_type="application/json", **headers)
+
+
+def test_a_death_is_recorded_through_the_service_opens_its_sae_and_is_audited_with_the_token(
+    client, bearer, supported
+):
+    from aftercrisis.outcomes.models import SaeCategory, SeriousAdverseEvent
+    from aftercrisis.participants.models import Death
+
+    participant = supported()
+    died_on = timezone.localdate() - dt.timedelta(days=3)
+    made = _death(client, bearer(Role.RESEARCHER), trial_id=participant.trial_id)
+    assert made.status_code == 201, made.content
+    assert made.json() == {"trial_id": participant.trial_id, "died_on": died_on.isoformat()}
+    death = Death.objects.get()
+    assert (death.participant, death.died_on, death.cause) == (participant, died_on, "natural")
+    assert death.history.get().history_change_reason == "death reported via API token researcher script"
+    opened = SeriousAdverseEvent.objects.get()
+    assert (opened.participant, opened.category, opened.onset) == (participant, SaeCategory.DEATH, died_on)
+    reason = opened.history.get().history_change_reason  # a long reason gives way to the token's name
+    assert reason.startswith("opened by the death report") and reason.endswith(
+        "… via API token researcher script"
+    )
+    listed = client.get("/api/v1/deaths", **bearer(Role.TRIAL_MANAGER)).json()["items"]
+    assert listed == [{"trial_id": participant.trial_id, "died_on": died_on.isoformat()}]
+    again = _death(client, bearer(Role.TRIAL_MANAGER), trial_id=participant.trial_id, cause="suicide")
+    assert [e["field"] for e in _is_problem(again, 422)["errors"]] == ["died_on"]
+    _is_problem(_death(client, bearer(Role.CHIEF_INVESTIGATOR), trial_id=participant.trial_id), 403)
+    assert (Death.objects.count(), SeriousAdverseEvent.objects.count()) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "changes, fields",
+    [
+        ({"cause": "old age", "died_on": "2026-02-30"}, {"cause", "died_on"}),
+        ({"trial_id": "at BRI"}, {"trial_id"}),  # outside the scope, as one that does not exist
+        ({"trial_id": "CAM-1", "cause": None}, {"trial_id", "cause"}),
+        ({"died_on": "2999-01-01"}, {"died_on"}),  # in the future, as the service refuses
+        ({"died_on": ""}, {"died_on"}),
+    ],
+)
+def test_bad_deaths_name_each_field_and_write_nothing(
+    client, bearer, supported, make_participant, changes, fields
+):
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+    from aftercrisis.participants.models import Death
+
+    participant, elsewhere = supported(), make_participant("BRI", Status.RANDOMISED)
+    if changes.get("trial_id") == "at BRI":
+        changes = {**changes, "trial_id": elsewhere.trial_id}
+    refused = _death(client, bearer(Role.RESEARCHER), **{"trial_id": participant.trial_id, **changes})
+    assert {e["field"] for e in _is_problem(refused, 422)["errors"]} == fields
+    assert not Death.objects.exists() and not SeriousAdverseEvent.objects.exists()
+
+
+def test_a_death_is_refused_while_the_database_is_locked(client, staff, bearer, supported):
+    from aftercrisis.lock.models import DatabaseLockEvent, LockAction
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+    from aftercrisis.participants.models import Death
+
+    participant = supported()
+    DatabaseLockEvent.objects.create(
+        action=LockAction.LOCKED, by=staff[Role.TRIAL_MANAGER], reason="analysis"
+    )
+    body = _is_problem(_death(client, bearer(Role.TRIAL_MANAGER), trial_id=participant.trial_id), 409)
+    assert body["type"].endswith("database-locked")
+    assert not Death.objects.exists() and not SeriousAdverseEvent.objects.exists()
+
+
 def test_the_analysis_dataset_as_parquet_reads_back_as_the_csv(client, bearer, supported, make_participant):
     import io
 

@@ -53,6 +53,7 @@ API_MATRIX = {
     ("GET", "/serious-adverse-events"):                     row(200, 200, 403, 403, 403, 200),
     ("POST", "/serious-adverse-events"):                    row(201, 201, 403, 403, 403, 403),
     ("GET", "/deaths"):                                     row(200, 200, 403, 403, 403, 403),
+    ("POST", "/deaths"):                                    row(201, 201, 403, 403, 403, 403),
     ("GET", "/report-snapshots"):                           row(200, 403, 403, 200, 403, 403),
     # The dataset holds the arm: the statistician has it only once the database is locked.
     ("GET", "/analysis-dataset.csv"):                       row(200, 403, 403, 403, 403, 403),
@@ -81,7 +82,8 @@ def test_every_api_route_is_in_the_matrix():
 _references = itertools.count(1)
 
 
-def _body(path: str, sample) -> dict | None:
+def _body(path: str, sample, another) -> dict | None:
+    """What a write sends; `another` makes a participant for a write that may be made once per participant."""
     today = timezone.localdate()
     if path == "/referrals":
         return {
@@ -98,6 +100,8 @@ def _body(path: str, sample) -> dict | None:
             "description": "admitted overnight", "seriousness": "hospitalisation",
             "relatedness": "not_related", "expectedness": "expected",
         }  # fmt: skip
+    if path == "/deaths":
+        return {"trial_id": another().trial_id, "died_on": today.isoformat(), "cause": "natural"}
     return None
 
 
@@ -128,7 +132,7 @@ def test_api_route_outcome_for_every_role(client, staff, supported, core_protoco
                 staff[role], name="matrix", role=role, expires_on=today + dt.timedelta(days=1), today=today
             )
             headers["HTTP_AUTHORIZATION"] = f"Bearer {issued.secret}"
-        body = _body(path, sample)
+        body = _body(path, sample, supported)
         if method == "POST":
             response = client.post(url, body or {}, content_type="application/json", **headers)
         else:

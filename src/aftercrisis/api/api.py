@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -25,7 +26,7 @@ from aftercrisis.api.tokens import authenticate, seconds_until_allowed
 from aftercrisis.config.trial import protocol
 from aftercrisis.followup.selectors import responses_by_visit, schedule_of, worklist
 from aftercrisis.intervention.selectors import sessions_of
-from aftercrisis.outcomes.forms import SaeForm
+from aftercrisis.outcomes.forms import DeathForm, SaeForm
 from aftercrisis.outcomes.models import (
     EpisodeSource,
     Expectedness,
@@ -35,8 +36,8 @@ from aftercrisis.outcomes.models import (
     Seriousness,
 )
 from aftercrisis.outcomes.selectors import sae_scope
-from aftercrisis.outcomes.services import EpisodeDraft, record_episodes, report_sae
-from aftercrisis.participants.models import Status
+from aftercrisis.outcomes.services import EpisodeDraft, record_death, record_episodes, report_sae
+from aftercrisis.participants.models import CauseOfDeath, Death, Participant, Status
 from aftercrisis.participants.selectors import participant_for, participant_record, participants_for
 from aftercrisis.participants.services import register_participant
 from aftercrisis.participants.trial_id import PATTERN as TRIAL_ID
@@ -129,6 +130,18 @@ def _needs(request: HttpRequest, capability: Capability) -> Actor:
     if not actor.can(capability):
         raise PermissionDenied
     return actor
+
+
+def _checked(actor: Actor, trial_id: str, form: Form) -> Participant:
+    """The participant a write names, with the page's form checked: every problem at once, and a participant
+    outside the role's scope refused as one that does not exist."""
+    problems_found = {} if form.is_valid() else {field: list(errors) for field, errors in form.errors.items()}
+    found = participants_for(actor).filter(trial_id=trial_id).first()
+    if found is None:
+        problems_found["trial_id"] = [f"There is no participant {trial_id}"]
+    if problems_found:
+        raise ValidationError(problems_found)
+    return found
 
 
 # Participants: pseudonymous, never their identity.
@@ -493,12 +506,7 @@ def report_serious_adverse_event(request: HttpRequest, payload: SaeIn) -> Any:
     service, which tells the chief investigators and the sponsor of one related and unexpected (a SUSAR)."""
     actor = _needs(request, Capability.REPORT_SAFETY)
     form = SaeForm(payload.dict(exclude={"trial_id"}))
-    problems_found = {} if form.is_valid() else {field: list(errors) for field, errors in form.errors.items()}
-    found = participants_for(actor).filter(trial_id=payload.trial_id).first()
-    if found is None:  # outside the role's scope as for no such participant
-        problems_found["trial_id"] = [f"There is no participant {payload.trial_id}"]
-    if problems_found:
-        raise ValidationError(problems_found)
+    found = _checked(actor, payload.trial_id, form)
     sae = SeriousAdverseEvent(participant=found, reported_on=timezone.localdate(), **form.cleaned_data)
     return WithStatus(201, report_sae(actor, protocol(), sae, by=_user(request)))
 
@@ -512,14 +520,29 @@ class DeathOut(Schema):
 @paginate(Pages)
 def deaths(request: HttpRequest) -> Any:
     """Deaths of participants in the role's scope, in trial ID order."""
-    from aftercrisis.participants.models import Death
-
     scope = participants_for(_needs(request, Capability.VIEW_PARTICIPANTS))
     return (
         Death.objects.filter(participant__in=scope)
         .select_related("participant")
         .order_by("participant__trial_id")
     )
+
+
+class DeathIn(Schema):
+    trial_id: str = Field(..., max_length=16, pattern=TRIAL_ID.pattern)
+    died_on: dt.date
+    cause: CauseOfDeath
+
+
+@api.post("/deaths", response={201: DeathOut}, tags=["safety"])
+def report_death(request: HttpRequest, payload: DeathIn) -> Any:
+    """Record a participant's death: the death form's own checks, then the same service, which opens its
+    serious adverse event report for the chief investigator's review."""
+    actor = _needs(request, Capability.REPORT_SAFETY)
+    form = DeathForm(payload.dict(exclude={"trial_id"}))
+    found = _checked(actor, payload.trial_id, form)
+    death = record_death(actor, found, **form.cleaned_data, by=_user(request), today=timezone.localdate())
+    return WithStatus(201, death)
 
 
 # Reports.
