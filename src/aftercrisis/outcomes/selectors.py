@@ -124,26 +124,19 @@ def histories(participants: QuerySet[Participant]) -> list[History]:
     first_withdrawal = Withdrawal.objects.filter(
         participant=OuterRef("pk"), level=WithdrawalLevel.ALL_DATA
     ).order_by("on")
-    people = list(
-        participants.filter(allocation__isnull=False)
-        .select_related("allocation", "death")
-        .annotate(withdrawn_on=Subquery(first_withdrawal.values("on")[:1]))
+    randomised = participants.filter(allocation__isnull=False)
+    people = randomised.annotate(withdrawn_on=Subquery(first_withdrawal.values("on")[:1])).values_list(
+        "pk", "trial_id", "allocation__randomised_on", "death__died_on", "withdrawn_on"
     )
     episodes: dict[int, list[Episode]] = {}
-    for e in AcuteCareEpisode.objects.filter(participant__in=people, superseded_by__isnull=True).order_by(
-        "start"
+    # A subquery: a list of the participants would be sent as one parameter each.
+    for participant_id, setting, start, end in (
+        AcuteCareEpisode.objects.filter(participant__in=randomised.values("pk"), superseded_by__isnull=True)
+        .order_by("start")
+        .values_list("participant_id", "setting", "start", "end")
     ):
-        episodes.setdefault(e.participant_id, []).append(Episode(e.setting, e.start, e.end))
-    found = []
-    for p in people:
-        death = getattr(p, "death", None)
-        found.append(
-            History(
-                p.trial_id,
-                p.allocation.randomised_on,
-                episodes.get(p.pk, []),
-                died_on=death.died_on if death else None,
-                withdrawn_on=p.withdrawn_on,
-            )
-        )
-    return found
+        episodes.setdefault(participant_id, []).append(Episode(setting, start, end))
+    return [
+        History(trial_id, randomised_on, episodes.get(pk, []), died_on=died_on, withdrawn_on=withdrawn_on)
+        for pk, trial_id, randomised_on, died_on, withdrawn_on in people
+    ]
