@@ -137,11 +137,11 @@ def _checked(actor: Actor, trial_id: str, form: Form) -> Participant:
     outside the role's scope refused as one that does not exist."""
     problems_found = {} if form.is_valid() else {field: list(errors) for field, errors in form.errors.items()}
     found = participants_for(actor).filter(trial_id=trial_id).first()
+    if found is not None and not problems_found:
+        return found
     if found is None:
         problems_found["trial_id"] = [f"There is no participant {trial_id}"]
-    if problems_found:
-        raise ValidationError(problems_found)
-    return found
+    raise ValidationError(problems_found)
 
 
 # Participants: pseudonymous, never their identity.
