@@ -111,7 +111,16 @@ def test_the_filters_stay_in_the_links_between_pages(client, staff, longer_lists
     import aftercrisis.pagination
 
     monkeypatch.setattr(aftercrisis.pagination, "PAGE_SIZE", PAGE_SIZE)
-    client.force_login(staff[Role.TRIAL_MANAGER])
-    page = client.get("/participants/?site=CAM&status=randomised&page=2").content.decode()
-    assert 'href="?site=CAM&amp;status=randomised&amp;page=1"' in page
-    assert 'href="?site=CAM&amp;status=randomised&amp;page=3"' in page
+    for role, address, filters in [
+        (Role.TRIAL_MANAGER, "/participants/", "site=CAM&status=randomised"),
+        (Role.TRIAL_MANAGER, "/recruitment/screening-log/", "site=CAM&outcome=eligible"),
+        (Role.REFERRER, "/recruitment/referrals/", "site=CAM"),
+    ]:
+        client.force_login(staff[role])
+        page = client.get(f"{address}?{filters}&page=2").content.decode()
+        kept = filters.replace("&", "&amp;")
+        assert f'href="?{kept}&amp;page=1"' in page and f'href="?{kept}&amp;page=3"' in page
+        # and in the links that order the list, which start again from its first page
+        assert f'href="?{kept}&amp;sort=' in page
+        sorted_page = client.get(f"{address}?{filters}&sort=trial_id&page=2").content.decode()
+        assert f'href="?{kept}&amp;sort=trial_id&amp;page=1"' in sorted_page

@@ -3,7 +3,7 @@ from page to page."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -29,6 +29,13 @@ def page_url(request: HttpRequest, number: int) -> str:
     query = request.GET.copy()
     query["page"] = str(number)
     return f"?{query.urlencode()}"
+
+
+def filter_value(request: HttpRequest, name: str, listed: Collection[str]) -> str:
+    """The value the request asks the list to be filtered by (`?name=value`) if it is one of those `listed`,
+    otherwise "" (no filter): anything else (a NUL byte, say) never reaches the database."""
+    asked = request.GET.get(name, "")
+    return asked if asked in listed else ""
 
 
 def sorted_by(

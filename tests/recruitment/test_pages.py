@@ -142,3 +142,56 @@ def test_the_screening_log_gives_reasons_in_words_and_sorts_by_its_columns(
     assert page.index(young.trial_id) < page.index(older.trial_id)
     for hostile in ["outcome__arm", "participant__allocation__arm", "\x00", "-" * 300]:
         assert client.get(url, {"sort": hostile}).status_code == 200
+
+
+def test_the_referrals_and_the_screening_log_filter_by_listed_values_only(
+    client, staff, sites, make_participant, actor_of, core_protocol
+):
+    """Sites in the actor's scope and the screening outcomes filter; any other value (a site elsewhere, an
+    outcome that is not one) is ignored, and a NUL character, which PostgreSQL refuses, is a bad request."""
+    import datetime as dt
+
+    from aftercrisis.accounts.models import RoleAssignment
+    from aftercrisis.demo.recruitment import eligible_answers
+    from aftercrisis.recruitment.services import record_screening
+
+    cam, bri, young = (
+        make_participant("CAM", Status.SCREENED),
+        make_participant("BRI", Status.SCREENED),
+        make_participant("CAM"),
+    )
+    record_screening(
+        actor_of(Role.RESEARCHER), young, core_protocol, answers=eligible_answers(core_protocol) | {"adult": False},
+        on=dt.date(2026, 1, 6), by=staff[Role.RESEARCHER],
+    )  # fmt: skip
+    everyone = {cam.trial_id, bri.trial_id, young.trial_id}
+    hostile = ["ZZZ", "eligible' --", "outcome__in", "x" * 5000]
+
+    def listed(url: str, marker: str, **filters: str) -> set[str]:
+        page = client.get(url, filters)
+        assert page.status_code == 200
+        return {t for t in everyone if marker.format(t) in page.content.decode()}
+
+    log, in_log = reverse("recruitment:screening_log"), '">{}</a>'
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    assert listed(log, in_log) == everyone
+    assert listed(log, in_log, site="BRI") == {bri.trial_id}
+    assert listed(log, in_log, outcome="not_eligible") == {young.trial_id}
+    assert listed(log, in_log, site="CAM", outcome="eligible") == {cam.trial_id}
+    assert listed(log, in_log, site="BRI", outcome="not_eligible") == set()
+    for value in hostile:
+        assert listed(log, in_log, site=value, outcome=value) == everyone
+    assert client.get(log, {"site": "nul\x00byte", "outcome": "nul\x00byte"}).status_code == 400
+    client.force_login(staff[Role.RESEARCHER])  # at CAM only: BRI is no filter of theirs
+    assert listed(log, in_log, site="BRI") == {cam.trial_id, young.trial_id}
+
+    referrer = staff[Role.REFERRER]
+    referrals, in_referrals = reverse("recruitment:referrals"), '<td class="nhsuk-table__cell">{}</td>'
+    client.force_login(referrer)
+    assert listed(referrals, in_referrals, site="BRI") == everyone  # not among the referrer's sites
+    RoleAssignment.objects.create(user=referrer, role=Role.REFERRER, site=sites["BRI"])
+    assert listed(referrals, in_referrals, site="CAM") == {cam.trial_id, young.trial_id}
+    assert listed(referrals, in_referrals, site="BRI") == {bri.trial_id}
+    for value in hostile:
+        assert listed(referrals, in_referrals, site=value) == everyone
+    assert client.get(referrals, {"site": "nul\x00byte"}).status_code == 400

@@ -15,7 +15,7 @@ from aftercrisis.config.trial import protocol
 from aftercrisis.followup.selectors import schedule_of
 from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.selectors import sessions_of
-from aftercrisis.pagination import page_of, sorted_by
+from aftercrisis.pagination import filter_value, page_of, sorted_by
 from aftercrisis.participants.forms import IdentityForm, ResearchDataForm
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.selectors import (
@@ -39,14 +39,13 @@ LIST_COLUMNS = {"trial_id": "trial_id", "site": "site__code", "status": "status"
 def participant_list(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     sites = list(sites_for(actor))
-    site = request.GET.get("site", "")
-    status = request.GET.get("status", "")
+    site = filter_value(request, "site", {s.code for s in sites})
+    status = filter_value(request, "status", Status.values)
     text = request.GET.get("q", "")
     rows = matching(actor, participants_for(actor), text)
-    # Only a listed value filters: anything else (a NUL byte, say) never reaches the database.
-    if site in {s.code for s in sites}:
+    if site:
         rows = rows.filter(site__code=site)
-    if status in Status.values:
+    if status:
         rows = rows.filter(status=status)
     rows, sort = sorted_by(request, rows, LIST_COLUMNS, default="trial_id")
     return render(

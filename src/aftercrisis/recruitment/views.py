@@ -14,7 +14,7 @@ from aftercrisis.charts import accrual_svg, completeness_svg, flow_svg
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.intervention.selectors import open_risk_concerns
-from aftercrisis.pagination import page_of, sorted_by
+from aftercrisis.pagination import filter_value, page_of, sorted_by
 from aftercrisis.participants.selectors import participant_for, participants_for
 from aftercrisis.participants.services import register_participant
 from aftercrisis.participants.withdrawals import levels_for
@@ -27,7 +27,7 @@ from aftercrisis.recruitment.forms import (
     ScreeningForm,
     WithdrawalForm,
 )
-from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason
+from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason, ScreeningOutcome
 from aftercrisis.recruitment.selectors import (
     consort_counts,
     follow_up_completeness,
@@ -138,13 +138,16 @@ def referrals(request: HttpRequest) -> HttpResponse:
                 f"{identity['given_name']} {identity['family_name']} is referred as {participant.trial_id}.",
             )
             return redirect("recruitment:referrals")
-    mine, sort = sorted_by(
-        request, participants_for(actor).select_related("identity"), REFERRAL_COLUMNS, default="-referred"
-    )
+    sites = list(sites_for(actor))
+    site = filter_value(request, "site", {s.code for s in sites})
+    mine = participants_for(actor).select_related("identity")
+    if site:
+        mine = mine.filter(site__code=site)
+    mine, sort = sorted_by(request, mine, REFERRAL_COLUMNS, default="-referred")
     return render(
         request,
         "recruitment/referrals.jinja",
-        {"form": form, "referrals": page_of(request, mine), "sort": sort},
+        {"form": form, "referrals": page_of(request, mine), "sort": sort, "sites": sites, "site": site},
     )
 
 
@@ -324,7 +327,15 @@ def screening_log(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{data['count']} screened without referral recorded.")
                 return redirect("recruitment:screening_log")
     counts = consort_counts(actor)
-    rows, sort = sorted_by(request, screening_log_rows(actor), SCREENING_COLUMNS, default="-screened")
+    sites = list(sites_for(actor))
+    site = filter_value(request, "site", {s.code for s in sites})
+    outcome = filter_value(request, "outcome", ScreeningOutcome.values)
+    rows = screening_log_rows(actor)
+    if site:
+        rows = rows.filter(participant__site__code=site)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    rows, sort = sorted_by(request, rows, SCREENING_COLUMNS, default="-screened")
     return render(
         request,
         "recruitment/screening_log.jinja",
@@ -332,8 +343,13 @@ def screening_log(request: HttpRequest) -> HttpResponse:
             "form": form if actor.can(Capability.EDIT_PARTICIPANTS) else None,
             "counts": counts,
             "arms": trial.arms,
-            "rows": page_of(request, rows, count=counts.referred_and_screened),
+            # Unfiltered, the flow's counts already hold the log's length.
+            "rows": page_of(request, rows, count=None if site or outcome else counts.referred_and_screened),
             "sort": sort,
             "reason_words": _reason_words(),
+            "sites": sites,
+            "site": site,
+            "outcomes": ScreeningOutcome.choices,
+            "outcome": outcome,
         },
     )
