@@ -70,6 +70,37 @@ def test_consort_counts_equal_a_direct_count_from_the_database(demo, core_protoc
         assert flows.analysed + sum(flows.lost_to_follow_up.values()) == by_arm[arm]
 
 
+def test_follow_up_completeness_equals_a_count_from_each_window(demo, core_protocol):
+    """Counted in the database, it agrees with each participant's own windows and visit records."""
+    from aftercrisis.followup.models import VisitOutcome, VisitRecord
+    from aftercrisis.followup.schedule import follow_up_windows
+    from aftercrisis.participants.models import Participant
+    from aftercrisis.reporting.selectors import follow_up_completeness
+
+    manager = actor_for(User.objects.get(username="manager"), Role.TRIAL_MANAGER)
+    outcomes = {(r.participant_id, r.visit): r.outcome for r in VisitRecord.objects.all()}
+    kinds = {
+        VisitOutcome.COMPLETED: "completed",
+        VisitOutcome.MISSED: "missed",
+        VisitOutcome.DECLINED: "missed",
+    }
+    expected: Counter[tuple[str, str]] = Counter()
+    for p in Participant.objects.filter(allocation__isnull=False).select_related("allocation"):
+        for window in follow_up_windows(core_protocol, p.allocation.randomised_on):
+            if window.closes < DEMO_TODAY:
+                expected[window.code, "closed"] += 1
+                expected[window.code, kinds.get(outcomes.get((p.pk, window.code)), "none")] += 1
+    rows = follow_up_completeness(manager, core_protocol, DEMO_TODAY)
+    assert [r.code for r in rows] == ["m4", "m18"] and expected["m4", "closed"] > 0
+    for r in rows:
+        assert (r.window_closed, r.completed, r.missed_or_declined, r.not_recorded) == (
+            expected[r.code, "closed"],
+            expected[r.code, "completed"],
+            expected[r.code, "missed"],
+            expected[r.code, "none"],
+        )
+
+
 def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo, core_protocol):
     manager, statistician = _client("manager"), _client("statistician")
     assert statistician.get("/reports/analysis-dataset.csv").status_code == 403

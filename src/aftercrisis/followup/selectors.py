@@ -90,14 +90,11 @@ def due_visits(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any
 def worklist_counts(actor: Actor, protocol: Protocol, today: dt.date) -> dict[WindowState, int]:
     """How many visits of the worklist are due, closing and overdue: one query whatever the trial size."""
     windows = follow_up_windows_on(protocol, today)
-    participants = _awaiting_follow_up(actor).annotate(
-        **{f"recorded_{on.code}": _recorded(on.code) for on in windows}
-    )
-    counted = participants.aggregate(
+    counted = _awaiting_follow_up(actor).aggregate(
         **{
             f"{on.code}_{state.name}": Count(
                 "pk",
-                filter=Q(**{f"recorded_{on.code}": False, "randomised_on__lte": latest})
+                filter=Q(~_recorded(on.code), randomised_on__lte=latest)
                 & (Q() if earliest is None else Q(randomised_on__gte=earliest)),
             )
             for on in windows

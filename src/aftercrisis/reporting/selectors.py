@@ -7,11 +7,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome, VisitRecord
-from aftercrisis.followup.schedule import follow_up_windows
+from aftercrisis.followup.schedule import WindowState, follow_up_windows_on
 from aftercrisis.outcomes.models import AcuteCareEpisode
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
@@ -68,33 +68,48 @@ class VisitCompleteness:
 
 
 def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> list[VisitCompleteness]:
-    """For each follow-up visit, of those whose window has closed: how many were completed (pooled)."""
-    participants = list(
+    """For each follow-up visit, of those whose window has closed: how many were completed (pooled).
+    Counted in the database, in one query whatever the trial size."""
+    windows = follow_up_windows_on(protocol, today)
+
+    def recorded(code: str, *outcomes: str) -> Exists:
+        return Exists(
+            VisitRecord.objects.filter(participant=OuterRef("pk"), visit=code, outcome__in=outcomes)
+        )
+
+    counted = (
         _reported(actor)
         .filter(allocation__isnull=False)
-        .annotate(randomised_on=F("allocation__randomised_on"))
-    )
-    outcomes = {
-        (pid, visit): outcome
-        for pid, visit, outcome in VisitRecord.objects.filter(
-            participant__in=[p.pk for p in participants]
-        ).values_list("participant_id", "visit", "outcome")
-    }
-    rows = []
-    for visit in (v for v in protocol.visits if v.day > 0):
-        closed = completed = missed = 0
-        for p in participants:
-            window = next(w for w in follow_up_windows(protocol, p.randomised_on) if w.code == visit.code)
-            if window.closes >= today:
-                continue
-            closed += 1
-            outcome = outcomes.get((p.pk, visit.code))
-            completed += outcome == VisitOutcome.COMPLETED
-            missed += outcome in (VisitOutcome.MISSED, VisitOutcome.DECLINED)
-        rows.append(
-            VisitCompleteness(visit.code, visit.name, closed, completed, missed, closed - completed - missed)
+        .aggregate(
+            **{
+                f"{on.code}_{what}": Count(
+                    "pk",
+                    # randomised on or before the last day that makes the window overdue: it closed before today
+                    filter=Q(
+                        *condition, allocation__randomised_on__lte=on.randomised[WindowState.OVERDUE][1]
+                    ),
+                )
+                for on in windows
+                for what, condition in (
+                    ("closed", ()),
+                    ("completed", (recorded(on.code, VisitOutcome.COMPLETED),)),
+                    ("missed", (recorded(on.code, VisitOutcome.MISSED, VisitOutcome.DECLINED),)),
+                )
+            }
         )
-    return rows
+    )
+    names = {v.code: v.name for v in protocol.visits}
+    return [
+        VisitCompleteness(
+            on.code,
+            names[on.code],
+            counted[f"{on.code}_closed"],
+            counted[f"{on.code}_completed"],
+            counted[f"{on.code}_missed"],
+            counted[f"{on.code}_closed"] - counted[f"{on.code}_completed"] - counted[f"{on.code}_missed"],
+        )
+        for on in windows
+    ]
 
 
 def unblinded_assessments() -> dict[str, int]:
