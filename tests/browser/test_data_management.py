@@ -82,6 +82,14 @@ def test_the_pre_lock_checklist_the_confirmation_and_the_unlock(browser, live_se
     expect(checklist.get_by_role("cell", name="Data queries open or answered", exact=True)).to_be_visible()
     expect(checklist.get_by_role("link", name=re.compile("Reconcile the episodes"))).to_be_visible()
     accessible(manager)
+    for link, heading in [
+        ("See the participants", "Participants whose primary outcome is not known"),
+        ("See the visits", "Follow-up visits still in their window"),
+    ]:
+        checklist.get_by_role("link", name=re.compile(link)).click()
+        expect(manager.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        accessible(manager)
+        manager.get_by_role("link", name="database lock").click()
     manager.get_by_label("Reason").fill("All queries resolved; final analysis")
     manager.get_by_role("button", name="Lock the database").click()
     expect(manager.get_by_text("Confirm that you have reviewed the checklist").first).to_be_visible()
