@@ -298,6 +298,16 @@ def test_a_death_feeds_censoring_and_opens_an_sae_for_the_chief_investigator(
 ):
     a, _ = two
     researcher = actor_of(Role.RESEARCHER)
+    for impossible, why in [
+        (a.referred_on - dt.timedelta(days=1), "cannot be before the referral"),
+        (dt.date(1, 1, 1), "check the year"),
+        (TODAY + dt.timedelta(days=1), "cannot be in the future"),
+    ]:
+        with pytest.raises(ValidationError, match=why):
+            record_death(
+                researcher, a, died_on=impossible, cause="suicide", by=staff[Role.RESEARCHER], today=TODAY
+            )
+    assert not SeriousAdverseEvent.objects.filter(participant=a).exists()
     died_on = a.allocation.randomised_on + dt.timedelta(days=100)
     record_death(researcher, a, died_on=died_on, cause="suicide", by=staff[Role.RESEARCHER], today=TODAY)
     with pytest.raises(ValidationError, match="already recorded"):

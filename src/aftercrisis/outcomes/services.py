@@ -199,8 +199,12 @@ def record_death(
     """Record a death and open its serious adverse event report for review."""
     if not actor.can(Capability.REPORT_SAFETY):
         raise PermissionDenied
-    if died_on > today:
-        raise ValidationError({"died_on": "The date of death cannot be in the future"})
+    # Alive when referred, so a date of death cannot precede the referral (nor, then, the birth).
+    impossible = impossible_date(
+        died_on, "The date of death", today=today, not_before=[(participant.referred_on, "the referral")]
+    )
+    if impossible:
+        raise ValidationError({"died_on": impossible})
     if Death.objects.filter(participant=participant).exists():
         raise ValidationError({"died_on": f"A death is already recorded for {participant.trial_id}"})
     with transaction.atomic():
