@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.intervention.fidelity import Supported
 from aftercrisis.intervention.models import (
@@ -141,29 +142,37 @@ def supported_participants(actor: Actor, protocol: Protocol) -> list[Supported]:
     """Every randomised participant of the peer support arm, with their held sessions. Unblinded roles only."""
     if not actor.can(Capability.VIEW_FIDELITY):
         return []
-    people = (
-        allocated_to(actor, protocol.intervention.arm)
-        .select_related("participant__site", "participant__caseload_assignment__worker")
-        .order_by("participant__trial_id")
+    allocations = allocated_to(actor, protocol.intervention.arm)
+    # Plain rows rather than models: the arm's every participant and held session are read.
+    held: dict[int, list[tuple[dt.date, list[str]]]] = {}
+    for participant_id, on, sections in Session.objects.filter(
+        outcome=SessionOutcome.HELD, participant__allocation__in=allocations
+    ).values_list("participant_id", "on", "sections_covered"):
+        held.setdefault(participant_id, []).append((on, sections))
+    people = allocations.order_by("participant__trial_id").values_list(
+        "participant_id",
+        "participant__trial_id",
+        "participant__site__code",
+        "participant__caseload_assignment__worker_id",
+        "randomised_on",
     )
-    held: dict[int, list[Session]] = {}
-    for s in Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__in=people).only(
-        "participant_id", "on", "sections_covered"
-    ):
-        held.setdefault(s.participant_id, []).append(s)
+    workers = {
+        user.pk: user.display_name
+        for user in User.objects.filter(
+            pk__in=allocations.values("participant__caseload_assignment__worker_id")
+        )
+    }
     found = []
-    for allocation in people:
-        p = allocation.participant
-        assignment = getattr(p, "caseload_assignment", None)
-        sessions = held.get(p.pk, [])
+    for pk, trial_id, site, worker_id, randomised_on in people:
+        sessions = held.get(pk, [])
         found.append(
             Supported(
-                trial_id=p.trial_id,
-                site=p.site.code,
-                worker=assignment.worker.display_name if assignment else "",
-                randomised_on=allocation.randomised_on,
-                held_on=tuple(sorted(s.on for s in sessions)),
-                sections=frozenset(code for s in sessions for code in s.sections_covered),
+                trial_id=trial_id,
+                site=site,
+                worker=workers[worker_id] if worker_id else "",
+                randomised_on=randomised_on,
+                held_on=tuple(sorted(on for on, _ in sessions)),
+                sections=frozenset(code for _, covered in sessions for code in covered),
             )
         )
     return found
