@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -178,11 +179,11 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, sites: Any, reasons: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: Sequence[Site], reasons: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-        # A select reads its choices twice (once for its `required` attribute): read the sites once.
-        self.fields["site"].widget.choices = [*iter(self.fields["site"].choices)]  # type: ignore[attr-defined]
+        # The sites already read, shown as they are: the database is asked only to check the one chosen.
+        self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])  # type: ignore[attr-defined]
+        self.fields["site"].widget.choices = [(s.pk, str(s)) for s in sites]  # type: ignore[attr-defined]
         self.fields["reason"].choices = reasons  # type: ignore[attr-defined]
 
     def clean_screened_on(self) -> dt.date:

@@ -304,7 +304,8 @@ def screening_log(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
     trial = protocol()
     reasons = _not_eligible() + _reasons()
-    form = AnonymousScreenFailureForm(request.POST or None, sites=sites_for(actor), reasons=reasons)
+    sites = list(sites_for(actor))
+    form = AnonymousScreenFailureForm(request.POST or None, sites=sites, reasons=reasons)
     if request.method == "POST":
         if not actor.can(Capability.EDIT_PARTICIPANTS):
             raise PermissionDenied
@@ -327,7 +328,6 @@ def screening_log(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{data['count']} screened without referral recorded.")
                 return redirect("recruitment:screening_log")
     counts = consort_counts(actor)
-    sites = list(sites_for(actor))
     site = filter_value(request, "site", {s.code for s in sites})
     outcome = filter_value(request, "outcome", ScreeningOutcome.values)
     rows = screening_log_rows(actor)

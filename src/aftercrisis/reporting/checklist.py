@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 
 from aftercrisis.accounts.policy import Actor
@@ -36,7 +36,8 @@ class InWindow:
 
 
 def lock_checklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[ChecklistItem]:
-    """The pre-lock checklist for the trial manager, in a fixed number of queries whatever the trial size."""
+    """The pre-lock checklist for the trial manager, in five queries whatever the trial size."""
+    in_window = _in_window(protocol, today)
     counted = Participant.objects.aggregate(
         queries=Count("data_queries", filter=Q(data_queries__state__in=UNRESOLVED), distinct=True),
         saes=Count(
@@ -44,6 +45,7 @@ def lock_checklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[Che
             filter=Q(serious_adverse_events__signed_off_on__isnull=True),
             distinct=True,
         ),
+        **{f"visit_{code}": Count("pk", filter=q, distinct=True) for code, q in in_window.items()},
     )
     return [
         ChecklistItem(
@@ -69,7 +71,7 @@ def lock_checklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[Che
         ),
         ChecklistItem(
             "Follow-up visits still in their window",
-            len(visits_in_window(protocol, today)),
+            sum(counted[f"visit_{code}"] for code in in_window),
             reverse("reporting:lock_visits"),
             "See the visits",
         ),
@@ -94,33 +96,38 @@ def with_trial_ids(trial_ids: Sequence[str]) -> list[Participant]:
     return [found[t] for t in trial_ids]
 
 
-def visits_in_window(protocol: Protocol, today: dt.date) -> list[InWindow]:
-    """Follow-up visits in their window today with nothing recorded, closing soonest first: one query."""
+def _in_window(protocol: Protocol, today: dt.date) -> dict[str, Q]:
+    """For each follow-up visit, the participants whose window for it is open today with nothing recorded."""
     # A visit is in its window today for those randomised between these two days.
-    randomised = {
-        w.code: (today - (w.closes - today), today - (w.opens - today))
+    return {
+        w.code: Q(
+            ~Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=w.code)),
+            allocation__randomised_on__range=(today - (w.closes - today), today - (w.opens - today)),
+        )
         for w in follow_up_windows(protocol, today)
     }
-    if not randomised:
+
+
+def visits_in_window(protocol: Protocol, today: dt.date) -> list[InWindow]:
+    """The visits the checklist counts as still in their window, closing soonest first: one query."""
+    in_window = _in_window(protocol, today)
+    if not in_window:
         return []
     candidates = (
-        Participant.objects.filter(
-            reduce(operator.or_, (Q(allocation__randomised_on__range=days) for days in randomised.values()))
-        )
+        Participant.objects.filter(reduce(operator.or_, in_window.values()))
         .select_related("site")
         .annotate(
             randomised_on=F("allocation__randomised_on"),
             **{
-                f"recorded_{code}": Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=code))
-                for code in randomised
+                f"in_{code}": ExpressionWrapper(q, output_field=BooleanField())
+                for code, q in in_window.items()
             },
         )
     )
     found = []
     for participant in candidates:
-        for code in randomised:
+        for code in in_window:
             window = window_of(protocol, code, participant.randomised_on)
-            assert window is not None  # a follow-up visit, dated by the randomisation
-            if window.opens <= today <= window.closes and not getattr(participant, f"recorded_{code}"):
+            if getattr(participant, f"in_{code}") and window is not None:
                 found.append(InWindow(participant, window))
     return sorted(found, key=lambda v: (v.window.closes, v.participant.trial_id, v.window.due))
