@@ -21,9 +21,10 @@ from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.unblinding import decide_unblinding, request_unblinding
 from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason, ScreeningOutcome
 from aftercrisis.recruitment.services import (
-    record_anonymous_screen_failures,
+    ScreenFailureCount,
     record_consent,
     record_decline,
+    record_screen_failure_counts,
     record_screening,
 )
 
@@ -143,6 +144,7 @@ def extend(demo: Demo) -> None:
                 record_decline(actor, p, reason=rng.choice(DeclineReason.values), by=researcher)
     # People screened from the caseload and never referred: a count a week per site, no identity.
     weights = {"not_eligible": 0.6, "not_approached": 0.15, "declined": 0.25}
+    counted: dict[User, list[ScreenFailureCount]] = {}
     for week in range(0, span, 7):
         for code in codes:
             site = sites[code]
@@ -155,10 +157,13 @@ def extend(demo: Demo) -> None:
                 if outcome == "not_approached"
                 else DeclineReason.values
             )
-            record_anonymous_screen_failures(
-                researcher_actor(researcher), protocol, site=site, on=start + dt.timedelta(days=week),
-                outcome=outcome, reason=reason, count=rng.randrange(1, 4), by=researcher,
-            )  # fmt: skip
+            counted.setdefault(researcher, []).append(
+                ScreenFailureCount(
+                    site, start + dt.timedelta(days=week), outcome, reason, rng.randrange(1, 4)
+                )
+            )
+    for researcher, counts in counted.items():
+        record_screen_failure_counts(researcher_actor(researcher), protocol, counts, by=researcher)
     # Emergency unblinding: one approved (asked by a researcher who no longer assesses outcomes) and one refused.
     randomised = sorted(demo.participants.values(), key=lambda p: p.trial_id)
     asker = demo.users["researcher3"]

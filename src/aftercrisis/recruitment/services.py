@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creation, record_creations
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
 from aftercrisis.recruitment.eligibility import EligibilityError, assess
@@ -128,18 +129,41 @@ def record_anonymous_screen_failures(
     by: User,
 ) -> AnonymousScreenFailure:
     """People screened from the caseload but not referred: a count with a reason, no identity."""
-    if not actor.can(Capability.EDIT_PARTICIPANTS) or not actor.covers_site(site.pk):
-        raise PermissionDenied
-    if outcome == ScreeningOutcome.ELIGIBLE:
-        raise ValidationError({"outcome": "Eligible people who agree are referred, not counted anonymously"})
-    reason = _check_reason(protocol, outcome, reason, ())
-    return record_creation(
-        AnonymousScreenFailure(
-            site=site, screened_on=on, outcome=outcome, reason=reason, count=count, recorded_by=by
-        ),
-        by=by,
-        reason="screened without referral",
-    )
+    return record_screen_failure_counts(
+        actor, protocol, [ScreenFailureCount(site, on, outcome, reason, count)], by=by
+    )[0]
+
+
+@dataclass(frozen=True)
+class ScreenFailureCount:
+    """People screened at a site on a day, not referred, with the same outcome and reason."""
+
+    site: Site
+    on: dt.date
+    outcome: str
+    reason: str
+    count: int
+
+
+def record_screen_failure_counts(
+    actor: Actor, protocol: Protocol, counts: Sequence[ScreenFailureCount], *, by: User
+) -> list[AnonymousScreenFailure]:
+    """record_anonymous_screen_failures for each count, all or none, written together."""
+    rows = []
+    for c in counts:
+        if not actor.can(Capability.EDIT_PARTICIPANTS) or not actor.covers_site(c.site.pk):
+            raise PermissionDenied
+        if c.outcome == ScreeningOutcome.ELIGIBLE:
+            raise ValidationError(
+                {"outcome": "Eligible people who agree are referred, not counted anonymously"}
+            )
+        reason = _check_reason(protocol, c.outcome, c.reason, ())
+        rows.append(
+            AnonymousScreenFailure(
+                site=c.site, screened_on=c.on, outcome=c.outcome, reason=reason, count=c.count, recorded_by=by
+            )
+        )
+    return record_creations(rows, by=by, reason="screened without referral")
 
 
 @transaction.atomic
