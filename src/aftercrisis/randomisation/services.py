@@ -196,8 +196,11 @@ def _minimised_slot(
 def allocation_list_csv() -> str:
     """Every stratum's concealed list, used positions included, as the list file format."""
     lists: dict[str, list[Slot]] = {}
-    for row in AllocationSlot.objects.select_related("site").order_by("site__code", "position"):
-        lists.setdefault(row.site.code, []).append(Slot(row.position, row.block, row.block_size, row.arm))
+    rows = AllocationSlot.objects.order_by("site__code", "position").values_list(
+        "site__code", "position", "block", "block_size", "arm"
+    )
+    for site, *slot in rows:
+        lists.setdefault(site, []).append(Slot(*slot))
     return to_csv(lists)
 
 
