@@ -183,7 +183,7 @@ class AnonymousScreenFailureForm(NamedErrors, forms.Form):
         super().__init__(*args, **kwargs)
         # The sites already read, shown as they are: the database is asked only to check the one chosen.
         self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])  # type: ignore[attr-defined]
-        self.fields["site"].widget.choices = [(s.pk, str(s)) for s in sites]  # type: ignore[attr-defined]
+        self.fields["site"].widget.choices = [(s.pk, str(s)) for s in sites]
         self.fields["reason"].choices = reasons  # type: ignore[attr-defined]
 
     def clean_screened_on(self) -> dt.date:

@@ -103,7 +103,7 @@ def lock_outcomes(request: HttpRequest) -> HttpResponse:
     """The checklist's participants whose primary outcome is not known, a page at a time."""
     trial = protocol()
     page = page_of(request, primary_outcome_not_known(trial, timezone.localdate()))
-    page.object_list = with_trial_ids(page.object_list)
+    page.object_list = with_trial_ids(list(page))
     horizon = dt.timedelta(days=trial.outcomes.primary.horizon_days)
     return render(
         request,
