@@ -30,7 +30,7 @@ from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
-from aftercrisis.participants.services import move_to, register_participant
+from aftercrisis.participants.services import Referral, move_to, register_participant, register_participants
 from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
@@ -157,12 +157,17 @@ def load_demo(
 
     people = trial.participants
     total = len(people) + sum(n for _, n in PIPELINE)
+    rows = list(people.itertuples(index=False))
+    # Everyone's course is drawn first, in the order the simulated trial lists them, so that they can
+    # all be referred at once; each is then screened, consented, randomised and followed up in turn.
+    plans = [_plan(row, protocol, sites, users, rng, numbers, today) for row in rows]
+    with transaction.atomic():
+        referred = register_participants([plan.referral for plan in plans])
     randomised: dict[int, Participant] = {}
-    for done, row in enumerate(people.itertuples(index=False), start=1):
+    for done, (row, plan, participant) in enumerate(zip(rows, plans, referred, strict=True), start=1):
         with transaction.atomic():
-            randomised[int(row.participant)] = _randomised_participant(  # type: ignore[arg-type]
-                row, protocol, sites, users, actor, rng, numbers, today
-            )
+            _randomised_participant(participant, plan, protocol, users, actor, today)
+        randomised[int(row.participant)] = participant  # type: ignore[attr-defined]
         if progress:
             progress(done, total)
     _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
@@ -188,27 +193,36 @@ class Demo:
 EXTENSIONS: list[Callable[[Demo], None]] = []
 
 
-def _randomised_participant(
+@dataclass(frozen=True)
+class _Plan:
+    """A simulated participant's course, drawn before any of it is written."""
+
+    referral: Referral
+    researcher: User
+    randomised_on: dt.date
+    optional_consent: bool
+    visits: list[tuple[VisitRecord, str]]  # the records without their participant, and the reason
+    review_end: dt.date
+    withdrew: bool
+
+
+def _plan(
     row: object,
     protocol: Protocol,
     sites: dict[str, Site],
     users: dict[str, User],
-    actor: Actor,
     rng: random.Random,
     numbers: TestNhsNumbers,
     today: dt.date,
-) -> Participant:
+) -> _Plan:
     r = row  # a namedtuple of the simulated participant
     site = sites[r.site]  # type: ignore[attr-defined]
     randomised_on = _date(r.randomised_on)  # type: ignore[attr-defined]
     referred_on = randomised_on - dt.timedelta(days=rng.randrange(3, 21))
-    referrer = users[f"referrer.{site.code.lower()}"]
-    researcher = _researcher_for(site, users)
-    manager = users["manager"]
-    participant = register_participant(
+    referral = Referral(
         site=site,
         referred_on=referred_on,
-        by=referrer,
+        by=users[f"referrer.{site.code.lower()}"],
         identity=identity(rng, numbers, sex=r.sex, age=int(r.age), on=referred_on, site=site.code),  # type: ignore[attr-defined]
         research={
             "sex": r.sex,  # type: ignore[attr-defined]
@@ -217,10 +231,8 @@ def _randomised_participant(
             "age_at_entry": int(r.age),  # type: ignore[attr-defined]
         },
     )
-    screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
-    consent(participant, protocol, researcher, randomised_on, optional=rng.random() < 0.9)
-    baseline(participant, researcher, randomised_on)
-    randomise(actor, participant, protocol, by=manager, on=randomised_on, notify=False)
+    researcher = _researcher_for(site, users)
+    optional_consent = rng.random() < 0.9
 
     review_end = _date(r.record_review_end)  # type: ignore[attr-defined]
     died = not pd.isna(r.died_on)  # type: ignore[attr-defined]
@@ -236,7 +248,6 @@ def _randomised_participant(
             visits.append(
                 (
                     VisitRecord(
-                        participant=participant,
                         visit=window.code,
                         outcome=VisitOutcome.NOT_POSSIBLE,
                         on=review_end,
@@ -252,7 +263,6 @@ def _randomised_participant(
             visits.append(
                 (
                     VisitRecord(
-                        participant=participant,
                         visit=window.code,
                         outcome=VisitOutcome.COMPLETED if answered else VisitOutcome.MISSED,
                         method="in_person"
@@ -264,20 +274,37 @@ def _randomised_participant(
                     "follow-up visit",
                 )
             )
-    record_creations([v for v, _ in visits], by=researcher, reason=[reason for _, reason in visits])
-    if withdrew:
+    return _Plan(referral, researcher, randomised_on, optional_consent, visits, review_end, withdrew)
+
+
+def _randomised_participant(
+    participant: Participant,
+    plan: _Plan,
+    protocol: Protocol,
+    users: dict[str, User],
+    actor: Actor,
+    today: dt.date,
+) -> None:
+    researcher, randomised_on = plan.researcher, plan.randomised_on
+    screen(participant, protocol, researcher, participant.referred_on + dt.timedelta(days=1))
+    consent(participant, protocol, researcher, randomised_on, optional=plan.optional_consent)
+    baseline(participant, researcher, randomised_on)
+    randomise(actor, participant, protocol, by=users["manager"], on=randomised_on, notify=False)
+    for visit, _ in plan.visits:
+        visit.participant = participant
+    record_creations([v for v, _ in plan.visits], by=researcher, reason=[reason for _, reason in plan.visits])
+    if plan.withdrew:
         withdraw(
             researcher_actor(researcher),
             participant,
             protocol,
             level=WithdrawalLevel.ALL_DATA,
-            on=review_end,
+            on=plan.review_end,
             reason="no longer wishes to take part",
             by=researcher,
         )
     elif all(w.closes < today for w in follow_up_windows(protocol, randomised_on)):
         move_to(participant, Status.COMPLETED, by=researcher, reason="follow-up complete")
-    return participant
 
 
 def _researcher_for(site: Site, users: dict[str, User]) -> User:

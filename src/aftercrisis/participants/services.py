@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creations
 from aftercrisis.participants.models import (
     Identity,
     Participant,
@@ -48,14 +50,17 @@ def age_on(date_of_birth: dt.date, day: dt.date) -> int:
     return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
-def _next_trial_id(site: Site) -> str:
-    sequence, _ = SiteSequence.objects.select_for_update().get_or_create(site=site)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return format_trial_id(site.code, sequence.last_number)
+@dataclass(frozen=True)
+class Referral:
+    """A new participant as referred: where, when, by whom, who they are and their research record."""
+
+    site: Site
+    referred_on: dt.date
+    by: User | None
+    identity: Mapping[str, Any]
+    research: Mapping[str, Any] | None = None
 
 
-@transaction.atomic
 def register_participant(
     *,
     site: Site,
@@ -65,21 +70,59 @@ def register_participant(
     research: Mapping[str, Any] | None = None,
 ) -> Participant:
     """A new participant at referral: a trial ID, research record and identity record."""
-    unknown = set(identity) - set(IDENTITY_FIELDS) | set(research or {}) - set(RESEARCH_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
-    identity = {**identity, "nhs_number": normalise_nhs_number(identity.get("nhs_number", ""))}
-    if Identity.objects.filter(nhs_number=identity["nhs_number"]).exists():
+    return register_participants([Referral(site, referred_on, by, identity, research)])[0]
+
+
+@transaction.atomic
+def register_participants(referrals: Sequence[Referral]) -> list[Participant]:
+    """register_participant for each referral, in order, all or none, with one query of each kind for
+    the lot (and one lock of each site's trial ID sequence)."""
+    identities = []
+    for r in referrals:
+        unknown = set(r.identity) - set(IDENTITY_FIELDS) | set(r.research or {}) - set(RESEARCH_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        identities.append(
+            {**r.identity, "nhs_number": normalise_nhs_number(r.identity.get("nhs_number", ""))}
+        )
+    numbers = [i["nhs_number"] for i in identities]
+    if len(set(numbers)) < len(numbers) or Identity.objects.filter(nhs_number__in=numbers).exists():
         raise ValidationError({"nhs_number": "Someone with this NHS number is already in the trial"})
-    research = dict(research or {})
-    if "age_at_entry" not in research and identity.get("date_of_birth"):
-        research["age_at_entry"] = age_on(identity["date_of_birth"], referred_on)
-    participant = Participant(
-        trial_id=_next_trial_id(site), site=site, referred_on=referred_on, referred_by=by, **research
+    trial_ids = _next_trial_ids([r.site for r in referrals])
+    participants = []
+    for r, identity, trial_id in zip(referrals, identities, trial_ids, strict=True):
+        research = dict(r.research or {})
+        if "age_at_entry" not in research and identity.get("date_of_birth"):
+            research["age_at_entry"] = age_on(identity["date_of_birth"], r.referred_on)
+        participants.append(
+            Participant(
+                trial_id=trial_id, site=r.site, referred_on=r.referred_on, referred_by=r.by, **research
+            )
+        )
+    users = [r.by for r in referrals]
+    record_creations(participants, by=users, reason="referred")
+    record_creations(
+        [Identity(participant=p, **i) for p, i in zip(participants, identities, strict=True)],
+        by=users,
+        reason="referred",
     )
-    record_creation(participant, by=by, reason="referred")
-    record_creation(Identity(participant=participant, **identity), by=by, reason="referred")
-    return participant
+    return participants
+
+
+def _next_trial_ids(sites: Sequence[Site]) -> list[str]:
+    """The next trial ID at each site, in order, taking each site's sequence under its lock once."""
+    wanted = Counter(site.pk for site in sites)
+    last = {}
+    for site_id in sorted(wanted):  # always in the same order, so that concurrent registrations queue
+        sequence, _ = SiteSequence.objects.select_for_update().get_or_create(site_id=site_id)
+        last[site_id] = sequence.last_number
+        sequence.last_number += wanted[site_id]
+        sequence.save(update_fields=["last_number"])
+    trial_ids = []
+    for site in sites:
+        last[site.pk] += 1
+        trial_ids.append(format_trial_id(site.code, last[site.pk]))
+    return trial_ids
 
 
 def update_research_data(
