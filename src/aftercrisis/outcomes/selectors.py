@@ -30,24 +30,37 @@ class Overlap:
     second: AcuteCareEpisode
 
 
-def overlaps_for(actor: Actor) -> list[Overlap]:
-    """Current episodes of one participant from different sources that overlap or touch, not yet decided."""
+def overlapping_pairs(actor: Actor) -> list[tuple[int, int]]:
+    """Current episodes of one participant from different sources that overlap or touch, not yet decided:
+    the keys of each pair, in order of the participant and the first episode's start. Read as plain rows,
+    so that a page of them (`overlaps_of`) costs little however many episodes the trial holds."""
     episodes = list(
         AcuteCareEpisode.objects.filter(_in_scope(actor), superseded_by__isnull=True)
-        .select_related("participant")
         .order_by("participant_id", "start", "pk")
+        .values_list("pk", "participant_id", "start", "end", "source")
     )
     decided = set(EpisodeReconciliation.objects.values_list("first_id", "second_id"))
     found = []
-    for i, a in enumerate(episodes):
-        for b in episodes[i + 1 :]:
-            if b.participant_id != a.participant_id or (a.end is not None and b.start > a.end):
+    for i, (a, participant, _, end, source) in enumerate(episodes):
+        for b, other, start, _, other_source in episodes[i + 1 :]:
+            if other != participant or (end is not None and start > end):
                 break
-            if a.source != b.source:
-                pair = (min(a.pk, b.pk), max(a.pk, b.pk))
-                if pair not in decided:
-                    found.append(Overlap(a, b))
+            if source != other_source and (min(a, b), max(a, b)) not in decided:
+                found.append((a, b))
     return found
+
+
+def overlaps_of(pairs: Sequence[tuple[int, int]]) -> list[Overlap]:
+    """The episodes of these pairs of `overlapping_pairs`, in the same order: one query."""
+    episodes = AcuteCareEpisode.objects.select_related("participant").in_bulk(
+        [pk for pair in pairs for pk in pair]
+    )
+    return [Overlap(episodes[a], episodes[b]) for a, b in pairs]
+
+
+def overlaps_for(actor: Actor) -> list[Overlap]:
+    """Current episodes of one participant from different sources that overlap or touch, not yet decided."""
+    return overlaps_of(overlapping_pairs(actor))
 
 
 def sae_scope(actor: Actor) -> QuerySet[SeriousAdverseEvent]:
