@@ -62,9 +62,10 @@ class RefusalMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> HttpResponse | None:
         # A page's address or filters holding a NUL character; the API says so in its own words.
-        if request.path.startswith("/api/") or not nul_characters(request, kwargs):
+        fields = [] if request.path.startswith("/api/") else nul_characters(request, kwargs)
+        if not fields:
             return None
-        return bad_request(request)
+        return render(request, "400.jinja", {"nul_fields": fields}, status=400)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ValidationError):
