@@ -24,7 +24,15 @@ from aftercrisis.accounts.services import create_staff, sync_sites
 from aftercrisis.audit import record_creations
 from aftercrisis.demo import DEMO_SEED
 from aftercrisis.demo.people import TestNhsNumbers, identity
-from aftercrisis.demo.recruitment import baseline, consent, researcher_actor, screen
+from aftercrisis.demo.recruitment import (
+    baseline,
+    baselines,
+    consent,
+    consented,
+    researcher_actor,
+    screen,
+    screened,
+)
 from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_trial
 from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
@@ -35,6 +43,7 @@ from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
 from aftercrisis.randomisation.services import load_allocation_list, randomise
+from aftercrisis.recruitment.services import record_consents, record_screenings
 
 DEMO_PASSWORD = "demo-crisis-2026"
 
@@ -159,10 +168,27 @@ def load_demo(
     total = len(people) + sum(n for _, n in PIPELINE)
     rows = list(people.itertuples(index=False))
     # Everyone's course is drawn first, in the order the simulated trial lists them, so that they can
-    # all be referred at once; each is then screened, consented, randomised and followed up in turn.
+    # all be referred, screened, consented and seen at baseline at once; each is then randomised and
+    # followed up in turn.
     plans = [_plan(row, protocol, sites, users, rng, numbers, today) for row in rows]
     with transaction.atomic():
         referred = register_participants([plan.referral for plan in plans])
+        enrolled = list(zip(referred, plans, strict=True))
+        record_screenings(
+            protocol,
+            [
+                screened(p, protocol, plan.researcher, p.referred_on + dt.timedelta(days=1))
+                for p, plan in enrolled
+            ],
+        )
+        record_consents(
+            protocol,
+            [
+                consented(p, protocol, plan.researcher, plan.randomised_on, optional=plan.optional_consent)
+                for p, plan in enrolled
+            ],
+        )
+        baselines([(p, plan.researcher, plan.randomised_on) for p, plan in enrolled])
     randomised: dict[int, Participant] = {}
     for done, (row, plan, participant) in enumerate(zip(rows, plans, referred, strict=True), start=1):
         with transaction.atomic():
@@ -286,9 +312,6 @@ def _randomised_participant(
     today: dt.date,
 ) -> None:
     researcher, randomised_on = plan.researcher, plan.randomised_on
-    screen(participant, protocol, researcher, participant.referred_on + dt.timedelta(days=1))
-    consent(participant, protocol, researcher, randomised_on, optional=plan.optional_consent)
-    baseline(participant, researcher, randomised_on)
     randomise(actor, participant, protocol, by=users["manager"], on=randomised_on, notify=False)
     for visit, _ in plan.visits:
         visit.participant = participant

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.db import transaction
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import record_creation
+from aftercrisis.audit import record_creations
 from aftercrisis.demo.people import TestNhsNumbers, identity
 from aftercrisis.followup.models import VisitMethod, VisitOutcome, VisitRecord
 from aftercrisis.participants.models import Identity, Participant
@@ -21,11 +22,14 @@ from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.unblinding import decide_unblinding, request_unblinding
 from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason, ScreeningOutcome
 from aftercrisis.recruitment.services import (
+    Consented,
+    Screened,
     ScreenFailureCount,
-    record_consent,
+    record_consents,
     record_decline,
     record_screen_failure_counts,
     record_screening,
+    record_screenings,
 )
 
 if TYPE_CHECKING:
@@ -48,45 +52,49 @@ def eligible_answers(protocol: Protocol) -> dict[str, bool]:
     return answers
 
 
+def screened(participant: Participant, protocol: Protocol, researcher: User, on: dt.date) -> Screened:
+    """Eligible on every criterion."""
+    return Screened(researcher_actor(researcher), participant, eligible_answers(protocol), on, researcher)
+
+
 def screen(participant: Participant, protocol: Protocol, researcher: User, on: dt.date) -> None:
-    record_screening(
-        researcher_actor(researcher),
-        participant,
-        protocol,
-        answers=eligible_answers(protocol),
-        on=on,
-        by=researcher,
-    )
+    record_screenings(protocol, [screened(participant, protocol, researcher, on)])
+
+
+def consented(
+    participant: Participant, protocol: Protocol, researcher: User, on: dt.date, *, optional: bool = True
+) -> Consented:
+    items = {i.code: i.required or optional for i in protocol.consent.items}
+    return Consented(researcher_actor(researcher), participant, items, True, on, researcher)
 
 
 def consent(
     participant: Participant, protocol: Protocol, researcher: User, on: dt.date, *, optional: bool = True
 ) -> None:
-    items = {i.code: i.required or optional for i in protocol.consent.items}
-    record_consent(
-        researcher_actor(researcher),
-        participant,
-        protocol,
-        items=items,
-        capacity_confirmed=True,
-        on=on,
-        by=researcher,
+    record_consents(protocol, [consented(participant, protocol, researcher, on, optional=optional)])
+
+
+def baselines(visits: Sequence[tuple[Participant, User, dt.date]]) -> None:
+    """Baseline questionnaires completed, each with the researcher who saw them and when."""
+    record_creations(
+        [
+            VisitRecord(
+                participant=participant,
+                visit="baseline",
+                outcome=VisitOutcome.COMPLETED,
+                method=VisitMethod.IN_PERSON,
+                on=on,
+                recorded_by=researcher,
+            )
+            for participant, researcher, on in visits
+        ],
+        by=[researcher for _, researcher, _ in visits],
+        reason="baseline questionnaires completed",
     )
 
 
 def baseline(participant: Participant, researcher: User, on: dt.date) -> None:
-    record_creation(
-        VisitRecord(
-            participant=participant,
-            visit="baseline",
-            outcome=VisitOutcome.COMPLETED,
-            method=VisitMethod.IN_PERSON,
-            on=on,
-            recorded_by=researcher,
-        ),
-        by=researcher,
-        reason="baseline questionnaires completed",
-    )
+    baselines([(participant, researcher, on)])
 
 
 def enrol(participant: Participant, protocol: Protocol, researcher: User, on: dt.date) -> None:

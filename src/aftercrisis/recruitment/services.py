@@ -11,7 +11,7 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update, record_creation, record_creations
+from aftercrisis.audit import audited_update, record_creations
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
 from aftercrisis.recruitment.eligibility import EligibilityError, assess
@@ -45,7 +45,6 @@ def _check_reason(protocol: Protocol, outcome: str, reason: str, eligible_reason
     return reason
 
 
-@transaction.atomic
 def record_screening(
     actor: Actor,
     participant: Participant,
@@ -63,39 +62,70 @@ def record_screening(
     approached or declined, with a coded reason. An ineligible person is not eligible whatever
     `outcome` says; the reason is the first criterion they fail, unless another failing one is named.
     """
-    if not actor.can(Capability.EDIT_PARTICIPANTS):
+    return record_screenings(protocol, [Screened(actor, participant, answers, on, by, outcome, reason)])[0]
+
+
+@dataclass(frozen=True)
+class Screened:
+    """One screening as record_screening takes it, with who screened."""
+
+    actor: Actor
+    participant: Participant
+    answers: Mapping[str, bool]
+    on: dt.date
+    by: User
+    outcome: str | None = None
+    reason: str = ""
+
+
+@transaction.atomic
+def record_screenings(protocol: Protocol, screenings: Sequence[Screened]) -> list[Screening]:
+    """record_screening for each, all or none, with one query of each kind for the lot."""
+    if not all(s.actor.can(Capability.EDIT_PARTICIPANTS) for s in screenings):
         raise PermissionDenied
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
-    if locked.status != Status.REFERRED or Screening.objects.filter(participant=locked).exists():
-        raise ValidationError({"status": f"{locked.trial_id} has already been screened"})
-    try:
-        assessment = assess(protocol.eligibility, answers)
-    except EligibilityError as exc:
-        raise ValidationError({"answers": str(exc)}) from exc
-    if on < locked.referred_on:
-        raise ValidationError({"screened_on": "Date screened cannot be before the date of referral"})
-    if not assessment.eligible:
-        # What happened after an eligible screening does not apply: the reason is a failed criterion.
-        outcome = ScreeningOutcome.NOT_ELIGIBLE
-        reason = reason if reason in assessment.reasons else assessment.reasons[0]
-    outcome = outcome or ScreeningOutcome.ELIGIBLE
-    reason = _check_reason(protocol, outcome, reason, assessment.reasons)
-    screening = record_creation(
-        Screening(
-            participant=locked,
-            screened_on=on,
-            screened_by=by,
-            answers=assessment.answers,
-            outcome=outcome,
-            reason=reason,
-        ),
-        by=by,
-        reason="screened",
-    )
-    status = Status.SCREENED if outcome == ScreeningOutcome.ELIGIBLE else Status.NOT_ENROLLED
-    audited_update(locked, {"status": status}, by=by, reason=f"screened: {outcome.replace('_', ' ')}")
-    participant.refresh_from_db(fields=["status"])
-    return screening
+    locked = Participant.objects.select_for_update().in_bulk([s.participant.pk for s in screenings])
+    done = set(Screening.objects.filter(participant__in=locked).values_list("participant_id", flat=True))
+    rows = []
+    for s in screenings:
+        participant = locked[s.participant.pk]
+        if participant.status != Status.REFERRED or participant.pk in done:
+            raise ValidationError({"status": f"{participant.trial_id} has already been screened"})
+        done.add(participant.pk)
+        try:
+            assessment = assess(protocol.eligibility, s.answers)
+        except EligibilityError as exc:
+            raise ValidationError({"answers": str(exc)}) from exc
+        if s.on < participant.referred_on:
+            raise ValidationError({"screened_on": "Date screened cannot be before the date of referral"})
+        outcome, reason = s.outcome, s.reason
+        if not assessment.eligible:
+            # What happened after an eligible screening does not apply: the reason is a failed criterion.
+            outcome = ScreeningOutcome.NOT_ELIGIBLE
+            reason = reason if reason in assessment.reasons else assessment.reasons[0]
+        outcome = outcome or ScreeningOutcome.ELIGIBLE
+        reason = _check_reason(protocol, outcome, reason, assessment.reasons)
+        rows.append(
+            Screening(
+                participant=participant,
+                screened_on=s.on,
+                screened_by=s.by,
+                answers=assessment.answers,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+    recorded = record_creations(rows, by=[s.by for s in screenings], reason="screened")
+    for s, screening in zip(screenings, recorded, strict=True):
+        participant = locked[s.participant.pk]
+        status = Status.SCREENED if screening.outcome == ScreeningOutcome.ELIGIBLE else Status.NOT_ENROLLED
+        audited_update(
+            participant,
+            {"status": status},
+            by=s.by,
+            reason=f"screened: {screening.outcome.replace('_', ' ')}",
+        )
+        s.participant.status = participant.status
+    return recorded
 
 
 @transaction.atomic
@@ -166,7 +196,6 @@ def record_screen_failure_counts(
     return record_creations(rows, by=by, reason="screened without referral")
 
 
-@transaction.atomic
 def record_consent(
     actor: Actor,
     participant: Participant,
@@ -178,50 +207,89 @@ def record_consent(
     by: User,
 ) -> ConsentRecord:
     """Consent on the protocol's current form; again (re-consent) when the version has changed."""
-    if not actor.can(Capability.EDIT_PARTICIPANTS):
+    return record_consents(protocol, [Consented(actor, participant, items, capacity_confirmed, on, by)])[0]
+
+
+@dataclass(frozen=True)
+class Consented:
+    """One consent as record_consent takes it, with who took it."""
+
+    actor: Actor
+    participant: Participant
+    items: Mapping[str, bool]
+    capacity_confirmed: bool
+    on: dt.date
+    by: User
+
+
+@transaction.atomic
+def record_consents(protocol: Protocol, consents: Sequence[Consented]) -> list[ConsentRecord]:
+    """record_consent for each, all or none, with one query of each kind for the lot."""
+    if not all(c.actor.can(Capability.EDIT_PARTICIPANTS) for c in consents):
         raise PermissionDenied
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    locked = Participant.objects.select_for_update().in_bulk([c.participant.pk for c in consents])
     form = protocol.consent
-    first = locked.status == Status.SCREENED
-    if not first and locked.status not in (Status.CONSENTED, Status.RANDOMISED):
-        raise ValidationError(
-            {"status": f"{locked.trial_id} cannot consent: status is {locked.get_status_display().lower()}"}
+    done = set(
+        ConsentRecord.objects.filter(participant__in=locked, version=form.version).values_list(
+            "participant_id", flat=True
         )
-    if ConsentRecord.objects.filter(participant=locked, version=form.version).exists():
-        raise ValidationError(
-            {"version": f"{locked.trial_id} has already consented on version {form.version}"}
-        )
-    codes = [i.code for i in form.items]
-    unknown = sorted(set(items) - set(codes))
-    if unknown:
-        raise ValidationError({unknown[0]: f"{unknown[0]} is not an item of consent form {form.version}"})
-    if not capacity_confirmed:
-        raise ValidationError({"capacity_confirmed": "Confirm that the person has capacity to consent"})
-    refused = [i.code for i in form.items if i.required and not items.get(i.code, False)]
-    if refused:
-        raise ValidationError(
-            {
-                refused[
-                    0
-                ]: "This item is required to take part; if the person does not agree, record that they declined"
-            }
-        )
-    screened = getattr(locked, "screening", None)
-    if screened is not None and on < screened.screened_on:
-        raise ValidationError({"taken_on": "Date of consent cannot be before the date screened"})
-    consent = record_creation(
-        ConsentRecord(
-            participant=locked,
-            version=form.version,
-            items={code: bool(items.get(code, False)) for code in codes},
-            capacity_confirmed=True,
-            taken_on=on,
-            taken_by=by,
-        ),
-        by=by,
-        reason="consent taken" if first else f"re-consent on version {form.version}",
     )
-    if first:
-        audited_update(locked, {"status": Status.CONSENTED}, by=by, reason="consent taken")
-        participant.refresh_from_db(fields=["status"])
-    return consent
+    screened = dict(
+        Screening.objects.filter(participant__in=locked).values_list("participant_id", "screened_on")
+    )
+    codes = [i.code for i in form.items]
+    rows = []
+    for c in consents:
+        participant = locked[c.participant.pk]
+        first = participant.status == Status.SCREENED
+        if not first and participant.status not in (Status.CONSENTED, Status.RANDOMISED):
+            raise ValidationError(
+                {
+                    "status": f"{participant.trial_id} cannot consent: status is "
+                    f"{participant.get_status_display().lower()}"
+                }
+            )
+        if participant.pk in done:
+            raise ValidationError(
+                {"version": f"{participant.trial_id} has already consented on version {form.version}"}
+            )
+        done.add(participant.pk)
+        unknown = sorted(set(c.items) - set(codes))
+        if unknown:
+            raise ValidationError({unknown[0]: f"{unknown[0]} is not an item of consent form {form.version}"})
+        if not c.capacity_confirmed:
+            raise ValidationError({"capacity_confirmed": "Confirm that the person has capacity to consent"})
+        refused = [i.code for i in form.items if i.required and not c.items.get(i.code, False)]
+        if refused:
+            raise ValidationError(
+                {
+                    refused[
+                        0
+                    ]: "This item is required to take part; if the person does not agree, record that they declined"
+                }
+            )
+        screened_on = screened.get(participant.pk)
+        if screened_on is not None and c.on < screened_on:
+            raise ValidationError({"taken_on": "Date of consent cannot be before the date screened"})
+        rows.append(
+            ConsentRecord(
+                participant=participant,
+                version=form.version,
+                items={code: bool(c.items.get(code, False)) for code in codes},
+                capacity_confirmed=True,
+                taken_on=c.on,
+                taken_by=c.by,
+            )
+        )
+    firsts = [locked[c.participant.pk].status == Status.SCREENED for c in consents]
+    recorded = record_creations(
+        rows,
+        by=[c.by for c in consents],
+        reason=["consent taken" if first else f"re-consent on version {form.version}" for first in firsts],
+    )
+    for c, first in zip(consents, firsts, strict=True):
+        if first:
+            participant = locked[c.participant.pk]
+            audited_update(participant, {"status": Status.CONSENTED}, by=c.by, reason="consent taken")
+            c.participant.status = participant.status
+    return recorded
