@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
@@ -78,8 +79,10 @@ def _text(response) -> str:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Type") == "application/zip":
         return _zip_text(body)
-    if response.get("Content-Type") == "application/pdf":
-        return ""  # a trial report printed from its HTML, which the crawl reads too
+    if response.get("Content-Type") == "application/pdf":  # read as printed (poppler, installed at set-up)
+        return subprocess.run(
+            ["pdftotext", "-", "-"], input=body, capture_output=True, check=True
+        ).stdout.decode()
     return body.decode()
 
 
