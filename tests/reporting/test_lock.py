@@ -270,3 +270,26 @@ def test_the_chief_investigator_agrees_on_the_safety_page(client, staff, actor_o
     assert "late correction" in page and "Agree: unlock the database" in page
     back = client.post("/reports/lock/unlock/decision/", {"decision": "agree"})
     assert back["Location"] == "/outcomes/safety/" and not is_locked()
+
+
+def test_visits_of_participants_no_longer_followed_up_are_not_awaited(
+    make_participant, allocation_lists, core_protocol, staff, actor_of
+):
+    from django.utils import timezone
+
+    from aftercrisis.outcomes.services import record_death
+    from aftercrisis.participants.models import Status
+    from aftercrisis.participants.services import move_to
+    from aftercrisis.reporting.checklist import lock_checklist, visits_in_window
+
+    today = timezone.localdate()
+    on = today - dt.timedelta(days=125)  # the four-month window is open
+    due, withdrawn, died = (make_participant("CAM", Status.RANDOMISED, on=on) for _ in range(3))
+    move_to(withdrawn, Status.WITHDRAWN, by=staff[Role.RESEARCHER], reason="withdrew from follow-up")
+    record_death(
+        actor_of(Role.RESEARCHER), died, died_on=today - dt.timedelta(days=3), cause="natural",
+        by=staff[Role.RESEARCHER], today=today,
+    )  # fmt: skip
+    assert [v.participant.trial_id for v in visits_in_window(core_protocol, today)] == [due.trial_id]
+    checklist = lock_checklist(actor_of(Role.TRIAL_MANAGER), core_protocol, today)
+    assert next(i.count for i in checklist if i.what == "Follow-up visits still in their window") == 1

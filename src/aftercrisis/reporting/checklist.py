@@ -16,7 +16,7 @@ from aftercrisis.followup.models import VisitRecord
 from aftercrisis.followup.schedule import VisitWindow, follow_up_windows, window_of
 from aftercrisis.outcomes.derivation import derive_all, reviewed_to, rules_for
 from aftercrisis.outcomes.selectors import histories, overlapping_pairs
-from aftercrisis.participants.models import Participant
+from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
 from aftercrisis.queries.selectors import UNRESOLVED
 
@@ -97,11 +97,14 @@ def with_trial_ids(trial_ids: Sequence[str]) -> list[Participant]:
 
 
 def _in_window(protocol: Protocol, today: dt.date) -> dict[str, Q]:
-    """For each follow-up visit, the participants whose window for it is open today with nothing recorded."""
+    """For each follow-up visit, the participants still followed up (as on the worklist: randomised, not
+    withdrawn, no death recorded) whose window for it is open today with nothing recorded."""
     # A visit is in its window today for those randomised between these two days.
     return {
         w.code: Q(
             ~Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=w.code)),
+            status=Status.RANDOMISED,
+            death__isnull=True,
             allocation__randomised_on__range=(today - (w.closes - today), today - (w.opens - today)),
         )
         for w in follow_up_windows(protocol, today)
