@@ -58,3 +58,11 @@ def test_demo_every_change_is_audited(demo):
     for participant in Participant.objects.all()[:20]:
         history = list(participant.history.all())
         assert history and all(h.history_change_reason for h in history)
+
+
+def test_the_demo_refuses_a_trial_smaller_than_the_simulator_draws(capsys):
+    from aftercrisis.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--participants", "1"])
+    assert "the demo needs at least 2 participants, not 1" in capsys.readouterr().err

@@ -48,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
+def _participants(text: str) -> int:
     number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of participants")
+    if number < 2:  # the smallest trial the simulator draws
+        raise argparse.ArgumentTypeError(f"the demo needs at least 2 participants, not {text}")
     return number
 
 
@@ -70,7 +70,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--participants",
-        type=_positive,
+        type=_participants,
         default=DEMO_PARTICIPANTS,
         metavar="N",
         help=f"randomised participants in the demo trial (default {DEMO_PARTICIPANTS}, as in CORE)",
