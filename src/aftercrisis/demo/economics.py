@@ -10,11 +10,14 @@ import random
 
 from django.db import transaction
 
+from aftercrisis.accounts.models import User
+from aftercrisis.accounts.policy import Actor
 from aftercrisis.demo.followup import _researcher
 from aftercrisis.demo.loader import Demo
 from aftercrisis.economics.models import Period
 from aftercrisis.economics.selectors import typed_resources
-from aftercrisis.economics.services import record_resource_use
+from aftercrisis.economics.services import record_resource_uses
+from aftercrisis.participants.models import Participant
 
 # Mean units a year for someone just discharged from a crisis team, by resource (CORE's order of magnitude).
 MEAN_UNITS = {
@@ -42,6 +45,7 @@ def extend(demo: Demo) -> None:
     if not resources:
         return
     year = dt.timedelta(days=demo.protocol.outcomes.primary.horizon_days)
+    counted: dict[User, tuple[Actor, list[tuple[Participant, dict[tuple[str, str], int | None]]]]] = {}
     with transaction.atomic():
         for participant in sorted(demo.participants.values(), key=lambda p: p.trial_id):
             allocation = getattr(participant, "allocation", None)
@@ -58,4 +62,6 @@ def extend(demo: Demo) -> None:
                     None if demo.rng.random() < NOT_KNOWN else _poisson(mean, demo.rng)
                 )
             user, actor = _researcher(demo, participant)
-            record_resource_use(actor, demo.protocol, participant, units, by=user)
+            counted.setdefault(user, (actor, []))[1].append((participant, units))
+        for user, (actor, counts) in counted.items():
+            record_resource_uses(actor, demo.protocol, counts, by=user)
