@@ -193,7 +193,7 @@ def load_demo(
     for done, (row, plan, participant) in enumerate(zip(rows, plans, referred, strict=True), start=1):
         with transaction.atomic():
             _randomised_participant(participant, plan, protocol, users, actor, today)
-        randomised[int(row.participant)] = participant  # type: ignore[attr-defined]
+        randomised[int(row.participant)] = participant  # type: ignore[arg-type]
         if progress:
             progress(done, total)
     _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
