@@ -48,13 +48,12 @@ class WorklistEntry:
 
 
 def _awaiting_follow_up(actor: Actor) -> QuerySet[Participant]:
-    """Randomised participants the actor follows up, with their randomisation date. Participants the actor
+    """Randomised participants the actor follows up. Participants the actor
     was emergency-unblinded for are left to the other researchers at the site."""
     return (
         participants_for(actor)
         .filter(status=Status.RANDOMISED, allocation__isnull=False)
         .exclude(pk__in=unblinded_to(actor.user_id).values("participant_id"))
-        .annotate(randomised_on=F("allocation__randomised_on"))
     )
 
 
@@ -69,7 +68,9 @@ def due_visits(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any
     dates that every arm shares, so it cannot hint at an allocation."""
     participants = _awaiting_follow_up(actor)
     visits = [
-        participants.filter(~_recorded(on.code), randomised_on__lte=on.randomised[WindowState.OPEN][1])
+        participants.filter(
+            ~_recorded(on.code), allocation__randomised_on__lte=on.randomised[WindowState.OPEN][1]
+        )
         .annotate(
             visit=Value(on.code, output_field=CharField()),
             # Compared only with other closing dates, never with a date: on SQLite it is a timestamp's text.
@@ -94,8 +95,8 @@ def worklist_counts(actor: Actor, protocol: Protocol, today: dt.date) -> dict[Wi
         **{
             f"{on.code}_{state.name}": Count(
                 "pk",
-                filter=Q(~_recorded(on.code), randomised_on__lte=latest)
-                & (Q() if earliest is None else Q(randomised_on__gte=earliest)),
+                filter=Q(~_recorded(on.code), allocation__randomised_on__lte=latest)
+                & (Q() if earliest is None else Q(allocation__randomised_on__gte=earliest)),
             )
             for on in windows
             for state, (earliest, latest) in on.randomised.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -54,14 +55,14 @@ def _support_window_opened(protocol: Protocol, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=protocol.intervention.window_days)
 
 
-def on_caseload(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Participant]:
+def on_caseload(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any]:
     """The actor's own caseload in the database's order, for `caseload_entries`: those whose window is still
     open first, the nearest to closing at the top, then the closed, the most recently closed at the top."""
     if not actor.can(Capability.VIEW_CASELOAD):
         return Participant.objects.none()
     opened = _support_window_opened(protocol, today)
     closed = Q(allocation__randomised_on__lt=opened)
-    return (
+    rows: QuerySet[Any] = (
         Participant.objects.filter(caseload_assignment__worker_id=actor.user_id)
         .exclude(off_caseload())
         .select_related("identity", "site")
@@ -79,6 +80,7 @@ def on_caseload(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Pa
             "trial_id",
         )
     )
+    return rows
 
 
 def caseload_counts(actor: Actor, protocol: Protocol, today: dt.date) -> tuple[int, int]:
@@ -95,7 +97,7 @@ def caseload_counts(actor: Actor, protocol: Protocol, today: dt.date) -> tuple[i
     return counted["open"], counted["closed"]
 
 
-def caseload_entries(protocol: Protocol, rows: Iterable[Participant], today: dt.date) -> list[CaseloadEntry]:
+def caseload_entries(protocol: Protocol, rows: Iterable[Any], today: dt.date) -> list[CaseloadEntry]:
     """The entries of rows of `on_caseload` (a page of them, say), in their order."""
     entries = []
     for p in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -50,8 +50,9 @@ def overlapping_pairs(actor: Actor) -> list[tuple[int, int]]:
     return found
 
 
-def overlaps_of(pairs: Sequence[tuple[int, int]]) -> list[Overlap]:
+def overlaps_of(pairs: Iterable[tuple[int, int]]) -> list[Overlap]:
     """The episodes of these pairs of `overlapping_pairs`, in the same order: one query."""
+    pairs = list(pairs)
     episodes = AcuteCareEpisode.objects.select_related("participant").in_bulk(
         [pk for pair in pairs for pk in pair]
     )

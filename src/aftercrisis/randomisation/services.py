@@ -199,8 +199,8 @@ def allocation_list_csv() -> str:
     rows = AllocationSlot.objects.order_by("site__code", "position").values_list(
         "site__code", "position", "block", "block_size", "arm"
     )
-    for site, *slot in rows:
-        lists.setdefault(site, []).append(Slot(*slot))
+    for site, position, block, block_size, arm in rows:
+        lists.setdefault(site, []).append(Slot(position, block, block_size, arm))
     return to_csv(lists)
 
 
