@@ -13,7 +13,7 @@ from django.utils import timezone
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_update, record_creation, record_creations
 from aftercrisis.followup.schedule import impossible_date, shown
 from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.outcomes.models import (
@@ -134,27 +134,26 @@ def record_episodes(
             seen.add(draft.source_reference)
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic():
-        return [
-            record_creation(
-                AcuteCareEpisode(
-                    participant=d.participant,
-                    setting=d.setting,
-                    start=d.start,
-                    end=d.end,
-                    admission_type=d.admission_type,
-                    source=d.source,
-                    source_reference=d.source_reference,
-                    before_randomisation_reason=d.before_randomisation_reason.strip()
-                    if d.start < randomised[d.participant.pk]
-                    else "",
-                    recorded_by=by,
-                ),
-                by=by,
-                reason="episode imported" if d.source_reference else "episode entered",
+    return record_creations(
+        [
+            AcuteCareEpisode(
+                participant=d.participant,
+                setting=d.setting,
+                start=d.start,
+                end=d.end,
+                admission_type=d.admission_type,
+                source=d.source,
+                source_reference=d.source_reference,
+                before_randomisation_reason=d.before_randomisation_reason.strip()
+                if d.start < randomised[d.participant.pk]
+                else "",
+                recorded_by=by,
             )
             for d in drafts
-        ]
+        ],
+        by=by,
+        reason=["episode imported" if d.source_reference else "episode entered" for d in drafts],
+    )
 
 
 @transaction.atomic
