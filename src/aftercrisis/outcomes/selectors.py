@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.outcomes.derivation import Episode, History
@@ -30,38 +30,35 @@ class Overlap:
     second: AcuteCareEpisode
 
 
-def overlapping_pairs(actor: Actor) -> list[tuple[int, int]]:
-    """Current episodes of one participant from different sources that overlap or touch, not yet decided:
-    the keys of each pair, in order of the participant and the first episode's start. Read as plain rows,
-    so that a page of them (`overlaps_of`) costs little however many episodes the trial holds."""
+def overlaps_for(actor: Actor) -> list[Overlap]:
+    """Current episodes of one participant from different sources that overlap or touch, not yet decided.
+
+    Only the episodes that overlap or touch another source's episode of the same participant are read,
+    so the cost follows the pairs waiting for a decision, not every episode of the trial."""
+    current = AcuteCareEpisode.objects.filter(_in_scope(actor), superseded_by__isnull=True)
+    other_source = current.filter(participant=OuterRef("participant")).exclude(source=OuterRef("source"))
+    still_open_or_ends_after = Q(end__isnull=True) | Q(end__gte=OuterRef("start"))
     episodes = list(
-        AcuteCareEpisode.objects.filter(_in_scope(actor), superseded_by__isnull=True)
+        current.filter(
+            # it has no end: any episode of the other source still open or ending on or after its start
+            Q(Exists(other_source.filter(still_open_or_ends_after)), end__isnull=True)
+            # it ends: one that also starts on or before its end
+            | Q(Exists(other_source.filter(still_open_or_ends_after, start__lte=OuterRef("end"))))
+        )
+        .select_related("participant")
         .order_by("participant_id", "start", "pk")
-        .values_list("pk", "participant_id", "start", "end", "source")
     )
     decided = set(EpisodeReconciliation.objects.values_list("first_id", "second_id"))
     found = []
-    for i, (a, participant, _, end, source) in enumerate(episodes):
-        for b, other, start, _, other_source in episodes[i + 1 :]:
-            if other != participant or (end is not None and start > end):
+    for i, a in enumerate(episodes):
+        for b in episodes[i + 1 :]:
+            if b.participant_id != a.participant_id or (a.end is not None and b.start > a.end):
                 break
-            if source != other_source and (min(a, b), max(a, b)) not in decided:
-                found.append((a, b))
+            if a.source != b.source:
+                pair = (min(a.pk, b.pk), max(a.pk, b.pk))
+                if pair not in decided:
+                    found.append(Overlap(a, b))
     return found
-
-
-def overlaps_of(pairs: Iterable[tuple[int, int]]) -> list[Overlap]:
-    """The episodes of these pairs of `overlapping_pairs`, in the same order: one query."""
-    pairs = list(pairs)
-    episodes = AcuteCareEpisode.objects.select_related("participant").in_bulk(
-        [pk for pair in pairs for pk in pair]
-    )
-    return [Overlap(episodes[a], episodes[b]) for a, b in pairs]
-
-
-def overlaps_for(actor: Actor) -> list[Overlap]:
-    """Current episodes of one participant from different sources that overlap or touch, not yet decided."""
-    return overlaps_of(overlapping_pairs(actor))
 
 
 def sae_scope(actor: Actor) -> QuerySet[SeriousAdverseEvent]:

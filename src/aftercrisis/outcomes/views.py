@@ -26,8 +26,7 @@ from aftercrisis.outcomes.models import SaeCategory, SeriousAdverseEvent, Seriou
 from aftercrisis.outcomes.selectors import (
     SafetyFilters,
     episodes_of,
-    overlapping_pairs,
-    overlaps_of,
+    overlaps_for,
     sae_scope,
     safety_listing,
 )
@@ -125,14 +124,13 @@ def import_episodes(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reconcile(request: HttpRequest) -> HttpResponse:
     actor = acting(request)
-    pairs = overlapping_pairs(actor)
+    overlaps = overlaps_for(actor)
     form = ReconcileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         pair = set(form.cleaned_data["pair"])
-        found = [p for p in pairs if set(p) == pair]
-        if not found:
+        chosen = next((o for o in overlaps if {o.first.pk, o.second.pk} == pair), None)
+        if chosen is None:
             raise Http404("no such overlap")
-        (chosen,) = overlaps_of(found)
         kept = next((e for e in (chosen.first, chosen.second) if e.pk == form.cleaned_data["keep"]), None)
         try:
             reconcile_pair(
@@ -148,12 +146,10 @@ def reconcile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "The decision was recorded.")
             return redirect("outcomes:reconcile")
-    page = page_of(request, pairs)
-    page.object_list = overlaps_of(page.object_list)
     return render(
         request,
         "outcomes/reconcile.jinja",
-        {"page": page, "form": form, "setting_names": dict(_settings())},
+        {"page": page_of(request, overlaps), "form": form, "setting_names": dict(_settings())},
     )
 
 

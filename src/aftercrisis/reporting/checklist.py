@@ -15,7 +15,7 @@ from aftercrisis.accounts.policy import Actor
 from aftercrisis.followup.models import VisitRecord
 from aftercrisis.followup.schedule import VisitWindow, follow_up_windows, window_of
 from aftercrisis.outcomes.derivation import derive_all, reviewed_to, rules_for
-from aftercrisis.outcomes.selectors import histories, overlapping_pairs
+from aftercrisis.outcomes.selectors import histories, overlaps_for
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
 from aftercrisis.queries.selectors import UNRESOLVED
@@ -59,7 +59,7 @@ def lock_checklist(actor: Actor, protocol: Protocol, today: dt.date) -> list[Che
         ),
         ChecklistItem(
             "Overlapping acute-care episodes not reconciled",
-            len(overlapping_pairs(actor)),
+            len(overlaps_for(actor)),
             reverse("outcomes:reconcile"),
             "Reconcile the episodes",
         ),
