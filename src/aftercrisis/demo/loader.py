@@ -168,8 +168,8 @@ def load_demo(
     total = len(people) + sum(n for _, n in PIPELINE)
     rows = list(people.itertuples(index=False))
     # Everyone's course is drawn first, in the order the simulated trial lists them, so that they can
-    # all be referred, screened, consented and seen at baseline at once; each is then randomised and
-    # followed up in turn.
+    # all be referred, screened, consented and seen at baseline at once; each is then randomised in
+    # turn, and their follow-up written together.
     plans = [_plan(row, protocol, sites, users, rng, numbers, today) for row in rows]
     with transaction.atomic():
         referred = register_participants([plan.referral for plan in plans])
@@ -191,11 +191,13 @@ def load_demo(
         baselines([(p, plan.researcher, plan.randomised_on) for p, plan in enrolled])
     randomised: dict[int, Participant] = {}
     for done, (row, plan, participant) in enumerate(zip(rows, plans, referred, strict=True), start=1):
-        with transaction.atomic():
-            _randomised_participant(participant, plan, protocol, users, actor, today)
+        # One at a time, as the service allocates: each under its participant's and stratum's locks.
+        randomise(actor, participant, protocol, by=manager, on=plan.randomised_on, notify=False)
         randomised[int(row.participant)] = participant  # type: ignore[arg-type]
         if progress:
             progress(done, total)
+    with transaction.atomic():
+        _follow_up(enrolled, protocol, today)
     _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
     demo = Demo(protocol=protocol, trial=trial, participants=randomised, users=users, rng=rng, today=today)
     for extend in EXTENSIONS:
@@ -303,31 +305,29 @@ def _plan(
     return _Plan(referral, researcher, randomised_on, optional_consent, visits, review_end, withdrew)
 
 
-def _randomised_participant(
-    participant: Participant,
-    plan: _Plan,
-    protocol: Protocol,
-    users: dict[str, User],
-    actor: Actor,
-    today: dt.date,
-) -> None:
-    researcher, randomised_on = plan.researcher, plan.randomised_on
-    randomise(actor, participant, protocol, by=users["manager"], on=randomised_on, notify=False)
-    for visit, _ in plan.visits:
-        visit.participant = participant
-    record_creations([v for v, _ in plan.visits], by=researcher, reason=[reason for _, reason in plan.visits])
-    if plan.withdrew:
-        withdraw(
-            researcher_actor(researcher),
-            participant,
-            protocol,
-            level=WithdrawalLevel.ALL_DATA,
-            on=plan.review_end,
-            reason="no longer wishes to take part",
-            by=researcher,
-        )
-    elif all(w.closes < today for w in follow_up_windows(protocol, randomised_on)):
-        move_to(participant, Status.COMPLETED, by=researcher, reason="follow-up complete")
+def _follow_up(enrolled: list[tuple[Participant, _Plan]], protocol: Protocol, today: dt.date) -> None:
+    """The follow-up visits of the randomised, then their withdrawals and completions."""
+    visits = [(participant, plan, *visit) for participant, plan in enrolled for visit in plan.visits]
+    for participant, _, record, _ in visits:
+        record.participant = participant
+    record_creations(
+        [record for _, _, record, _ in visits],
+        by=[plan.researcher for _, plan, _, _ in visits],
+        reason=[reason for _, _, _, reason in visits],
+    )
+    for participant, plan in enrolled:
+        if plan.withdrew:
+            withdraw(
+                researcher_actor(plan.researcher),
+                participant,
+                protocol,
+                level=WithdrawalLevel.ALL_DATA,
+                on=plan.review_end,
+                reason="no longer wishes to take part",
+                by=plan.researcher,
+            )
+        elif all(w.closes < today for w in follow_up_windows(protocol, plan.randomised_on)):
+            move_to(participant, Status.COMPLETED, by=plan.researcher, reason="follow-up complete")
 
 
 def _researcher_for(site: Site, users: dict[str, User]) -> User:
