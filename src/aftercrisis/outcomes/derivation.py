@@ -186,5 +186,13 @@ def setting_days(history: History, rules: Rules) -> dict[str, int] | None:
     return days
 
 
+def episode_days(episode: Episode, rules: Rules) -> int | None:
+    """One episode's length as `setting_days` counts it, whatever the follow-up: nights in a setting that
+    occupies a bed, days attended, first and last included, in one that does not; None while ongoing."""
+    if episode.end is None:
+        return None
+    return (episode.end - episode.start).days + (0 if episode.setting in rules.residential else 1)
+
+
 def derive_all(histories: Iterable[History], rules: Rules) -> list[Outcomes]:
     return [derive(h, rules) for h in histories]

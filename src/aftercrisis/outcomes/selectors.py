@@ -24,6 +24,14 @@ def _in_scope(actor: Actor) -> Q:
     return Q() if actor.site_ids is None else Q(participant__site_id__in=actor.site_ids)
 
 
+def current_episodes(actor: Actor) -> QuerySet[AcuteCareEpisode]:
+    """The episodes at the actor's sites that no reconciliation has superseded, with their participant's
+    trial ID and site: the same for both arms, so nothing here tells an arm."""
+    return AcuteCareEpisode.objects.filter(_in_scope(actor), superseded_by__isnull=True).select_related(
+        "participant", "participant__site"
+    )
+
+
 @dataclass(frozen=True)
 class Overlap:
     first: AcuteCareEpisode
