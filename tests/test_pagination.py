@@ -41,6 +41,11 @@ LISTS = {
         "/randomisation/unblinding/",
         r'<tr class="nhsuk-table__row">',
     ),
+    "acute-care episodes": (
+        Role.TRIAL_MANAGER,
+        "/outcomes/episodes/",
+        r'<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell"><a',
+    ),
     "overlapping episodes": (
         Role.TRIAL_MANAGER,
         "/outcomes/episodes/reconcile/",
@@ -115,6 +120,7 @@ def test_the_filters_stay_in_the_links_between_pages(client, staff, longer_lists
         (Role.TRIAL_MANAGER, "/participants/", "site=CAM&status=randomised"),
         (Role.TRIAL_MANAGER, "/recruitment/screening-log/", "site=CAM&outcome=eligible"),
         (Role.REFERRER, "/recruitment/referrals/", "site=CAM"),
+        (Role.TRIAL_MANAGER, "/outcomes/episodes/", "site=CAM&setting=inpatient_ward"),
     ]:
         client.force_login(staff[role])
         page = client.get(f"{address}?{filters}&page=2").content.decode()

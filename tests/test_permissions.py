@@ -123,6 +123,7 @@ MATRIX = {
     "followup:my_questionnaires": row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "followup:open_questionnaires": row(OK,     OK,        OK,        OK,        OK,        OK,        OK, lists=OK),
     "outcomes:episodes":         row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    "outcomes:episode_list":     row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:import":           row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:reconcile":        row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     "outcomes:death":            row(LOGIN,     OK,        OK,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),

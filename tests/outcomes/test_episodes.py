@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -619,3 +620,81 @@ def test_an_episode_before_randomisation_is_recorded_only_confirmed_with_its_rea
         and recorded.before_randomisation_reason == "still on the ward"
     )
     assert recorded.history.get().before_randomisation_reason == "still on the ward"
+
+
+NONE = "\N{EN DASH}"  # what a cell with nothing to say shows
+
+
+def _listed_episodes(page) -> list[tuple[str, ...]]:
+    """The episode list's rows as (trial ID, site, setting, start, end, days, admission, source)."""
+    assert page.status_code == 200
+    rows = re.findall(r'<tr class="nhsuk-table__row">(.*?)</tr>', page.content.decode(), flags=re.S)
+    cells = [re.findall(r'<td class="nhsuk-table__cell[^"]*">(.*?)</td>', row, flags=re.S) for row in rows]
+    return [tuple(re.sub(r"<[^>]+>", "", c) for c in row) for row in cells if len(row) == 8]
+
+
+def test_the_episode_list_shows_current_episodes_sorted_and_filtered_by_listed_values_only(
+    client, allocation_lists, make_participant, actor_of, staff, core_protocol
+):
+    """Superseded records are left out; days are nights in a setting with a bed, days attended in one
+    without. Only the columns offered order the list and only listed values filter it (sites within the
+    actor's own); anything else is ignored, and a NUL character, which PostgreSQL refuses, is a bad request."""
+    cam, bri = make_participant("CAM", Status.RANDOMISED), make_participant("BRI", Status.RANDOMISED)
+    manager = staff[Role.TRIAL_MANAGER]
+    ward, duplicate, _day_unit, _house = record_episodes(
+        actor_of(Role.TRIAL_MANAGER),
+        core_protocol,
+        [
+            EpisodeDraft(cam, "inpatient_ward", dt.date(2026, 3, 1), dt.date(2026, 3, 20), "detained",
+                         "clinical_records", "", "form"),
+            EpisodeDraft(cam, "inpatient_ward", dt.date(2026, 3, 2), dt.date(2026, 3, 19), "",
+                         "self_report", "", "form"),
+            EpisodeDraft(cam, "acute_day_unit", dt.date(2026, 8, 1), dt.date(2026, 8, 5), "",
+                         "self_report", "", "form"),
+            EpisodeDraft(bri, "crisis_house", dt.date(2026, 6, 1), None, "informal",
+                         "clinical_records", "", "form"),
+        ],
+        by=manager,
+        today=TODAY,
+    )  # fmt: skip
+    reconcile(ward, duplicate, "same", kept=ward, by=manager, reason="same ward stay")
+    day_unit = (cam.trial_id, "CAM", "Acute day unit", "1 Aug 2026", "5 Aug 2026", "5", NONE, "Self-report")
+    house = (
+        bri.trial_id,
+        "BRI",
+        "Crisis house",
+        "1 Jun 2026",
+        "ongoing",
+        NONE,
+        "Informal",
+        "Clinical records",
+    )
+    ward_row = (cam.trial_id, "CAM", "Psychiatric inpatient ward", "1 Mar 2026", "20 Mar 2026", "19",
+                "Detained under the Mental Health Act", "Clinical records")  # fmt: skip
+    url = reverse("outcomes:episode_list")
+
+    def listed(**asked: str) -> list[tuple[str, ...]]:
+        return _listed_episodes(client.get(url, asked))
+
+    client.force_login(manager)
+    assert listed() == [day_unit, house, ward_row]  # latest start first
+    assert listed(sort="start") == [ward_row, house, day_unit]
+    assert listed(sort="end", setting="inpatient_ward") == [ward_row]
+    # where an ongoing episode falls is the database's choice
+    assert [row for row in listed(sort="-end") if row != house] == [day_unit, ward_row]
+    by_trial_id = [ward_row, day_unit, house] if cam.trial_id < bri.trial_id else [house, ward_row, day_unit]
+    assert listed(sort="trial_id") == by_trial_id  # and in the order recorded within a participant
+    assert listed(site="BRI") == [house]
+    assert listed(setting="acute_day_unit") == [day_unit]
+    assert listed(source="clinical_records", sort="start") == [ward_row, house]
+    assert listed(site="CAM", source="import") == []
+    for hostile in ["ZZZ", "inpatient_ward' --", "setting__in", "x" * 5000]:
+        assert listed(site=hostile, setting=hostile, source=hostile) == [day_unit, house, ward_row]
+    for hostile in ["arm", "participant__allocation__arm", "-" * 300, "days"]:
+        assert listed(sort=hostile) == [day_unit, house, ward_row]
+    assert client.get(url, {"source": "nul\x00byte"}).status_code == 400
+    assert client.get(url, {"sort": "\x00"}).status_code == 400
+
+    client.force_login(staff[Role.RESEARCHER])  # at CAM only: BRI is neither listed nor a filter of theirs
+    assert listed() == [day_unit, ward_row]
+    assert listed(site="BRI") == [day_unit, ward_row]

@@ -13,6 +13,7 @@ from aftercrisis.accounts.selectors import sites_for
 from aftercrisis.config.trial import protocol
 from aftercrisis.forms import show_refusal
 from aftercrisis.lock.services import unlock_state
+from aftercrisis.outcomes.derivation import Episode, episode_days, rules_for
 from aftercrisis.outcomes.forms import (
     DeathForm,
     EpisodeForm,
@@ -22,9 +23,10 @@ from aftercrisis.outcomes.forms import (
     SaeReviewForm,
 )
 from aftercrisis.outcomes.imports import import_file
-from aftercrisis.outcomes.models import SaeCategory, SeriousAdverseEvent, Seriousness
+from aftercrisis.outcomes.models import EpisodeSource, SaeCategory, SeriousAdverseEvent, Seriousness
 from aftercrisis.outcomes.selectors import (
     SafetyFilters,
+    current_episodes,
     episodes_of,
     overlaps_for,
     sae_scope,
@@ -40,7 +42,7 @@ from aftercrisis.outcomes.services import (
 from aftercrisis.outcomes.services import (
     reconcile as reconcile_pair,
 )
-from aftercrisis.pagination import page_of, sort_order
+from aftercrisis.pagination import filter_value, page_of, sort_order, sorted_by
 from aftercrisis.participants.selectors import participant_for
 
 PROBLEMS_SHOWN = 100  # a file with a thousand problems is fixed from the first ones, not read to the end
@@ -85,6 +87,50 @@ def episodes(request: HttpRequest, trial_id: str) -> HttpResponse:
             "episodes": episodes_of(participant),
             "form": form,
             "setting_names": names,
+        },
+    )
+
+
+# The episode list's columns that order it (name -> field); never the arm.
+EPISODE_COLUMNS = {
+    "trial_id": "participant__trial_id",
+    "start": "start",
+    "end": "end",
+}
+
+
+@requires(Capability.RECORD_EPISODES)
+def episode_list(request: HttpRequest) -> HttpResponse:
+    actor = acting(request)
+    sites = list(sites_for(actor))
+    settings = _settings()
+    site = filter_value(request, "site", {s.code for s in sites})
+    setting = filter_value(request, "setting", dict(settings))
+    source = filter_value(request, "source", EpisodeSource.values)
+    rows = current_episodes(actor)
+    if site:
+        rows = rows.filter(participant__site__code=site)
+    if setting:
+        rows = rows.filter(setting=setting)
+    if source:
+        rows = rows.filter(source=source)
+    rows, sort = sorted_by(request, rows, EPISODE_COLUMNS, default="-start")
+    page = page_of(request, rows)
+    rules = rules_for(protocol())
+    return render(
+        request,
+        "outcomes/episode_list.jinja",
+        {
+            "page": page,
+            "sort": sort,
+            "days": {e.pk: episode_days(Episode(e.setting, e.start, e.end), rules) for e in page},
+            "setting_names": dict(settings),
+            "sites": sites,
+            "site": site,
+            "settings": settings,
+            "setting": setting,
+            "sources": EpisodeSource.choices,
+            "source": source,
         },
     )
 
