@@ -11,8 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
@@ -162,6 +162,9 @@ def _full_clean(instance: models.Model, checked: Collection[str], clear: bool = 
         for constraint in constraints:
             if constraint.name in known:
                 continue
+            asked = _check_asked(model, constraint, instance, failed)
+            if asked in _CHECKS_HELD:
+                continue
             try:
                 constraint.validate(model, instance, exclude=failed)
             except ValidationError as exc:
@@ -170,8 +173,36 @@ def _full_clean(instance: models.Model, checked: Collection[str], clear: bool = 
                     errors.setdefault(constraint.fields[0], []).append(exc)  # type: ignore[attr-defined]
                 else:
                     errors = exc.update_error_dict(errors)
+            else:
+                if asked is not None:
+                    if len(_CHECKS_HELD) >= 10_000:
+                        _CHECKS_HELD.clear()
+                    _CHECKS_HELD.add(asked)
     if errors:
         raise ValidationError(errors)
+
+
+# A check constraint asks the database whether its condition holds for the row's values: the answer
+# depends on those values alone, so each combination that held is asked once.
+_CHECKS_HELD: set[tuple[Any, ...]] = set()
+
+
+def _check_asked(
+    model: type[models.Model], constraint: Any, instance: models.Model, failed: set[str]
+) -> tuple[Any, ...] | None:
+    """The question a check constraint asks of this row, or None when it cannot be remembered."""
+    if not isinstance(constraint, models.CheckConstraint):
+        return None
+    names = sorted(constraint.condition.referenced_base_fields)  # type: ignore[union-attr]
+    if set(names) & failed:
+        return None  # not asked at all
+    try:
+        values = tuple(getattr(instance, model._meta.get_field(name).attname) for name in names)  # type: ignore[union-attr]
+        asked = (connection.vendor, model._meta.label, constraint.name, values)
+        hash(asked)
+    except (FieldDoesNotExist, TypeError):
+        return None
+    return asked
 
 
 @cache
