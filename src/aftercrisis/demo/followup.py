@@ -63,9 +63,11 @@ def _researcher(demo: Demo, participant: Participant) -> tuple[User, Actor]:
 
 def _questionnaires(demo: Demo) -> None:
     people = demo.trial.participants.set_index("participant")
-    completed = VisitRecord.objects.filter(
-        participant__in=demo.participants.values(), outcome=VisitOutcome.COMPLETED
-    ).select_related("participant", "recorded_by")
+    completed = (
+        VisitRecord.objects.filter(participant__in=demo.participants.values(), outcome=VisitOutcome.COMPLETED)
+        .select_related("participant", "recorded_by")
+        .order_by("pk")
+    )  # the answers drawn in one order on every database
     index = {p.pk: i for i, p in demo.participants.items()}
     returns = []
     for record in completed:
