@@ -66,7 +66,7 @@ def _questionnaires(demo: Demo) -> None:
     completed = (
         VisitRecord.objects.filter(participant__in=demo.participants.values(), outcome=VisitOutcome.COMPLETED)
         .select_related("participant", "recorded_by")
-        .order_by("pk")
+        .order_by("participant_id", "pk")
     )  # the answers drawn in one order on every database
     index = {p.pk: i for i, p in demo.participants.items()}
     returns = []
