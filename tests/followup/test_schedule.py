@@ -51,7 +51,9 @@ def test_the_windows_as_randomisation_dates_agree_with_each_window(core_protocol
                 if (earliest is None or earliest <= randomised_on) and randomised_on <= latest
             ]
             assert states == (
-                [] if windows[on.code].state(today) is WindowState.NOT_OPEN else [windows[on.code].state(today)]
+                []
+                if windows[on.code].state(today) is WindowState.NOT_OPEN
+                else [windows[on.code].state(today)]
             ), (on.code, randomised_on)
 
 
