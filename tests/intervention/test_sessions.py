@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
+from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.intervention.models import ContactAttempt, RiskEscalation, Session
@@ -191,3 +192,18 @@ def test_concurrent_submissions_never_pass_the_limit(supported, staff, core_prot
     refusals = [o for o in outcomes if isinstance(o, str)]
     assert all("Session 11 cannot be recorded" in o or "same moment" in o or "locked" in o for o in refusals)
     assert Session.objects.filter(participant=participant, outcome="held").count() == 10
+
+
+def test_a_participant_withdrawn_from_peer_support_is_off_the_workers_pages(supported, staff, client):
+    from aftercrisis.participants.models import Withdrawal, WithdrawalLevel
+
+    participant = supported()
+    client.force_login(staff[Role.PEER_SUPPORT_WORKER])
+    page = reverse("intervention:participant", kwargs={"trial_id": participant.trial_id})
+    assert client.get(page).status_code == 200
+    Withdrawal.objects.create(
+        participant=participant, level=WithdrawalLevel.PEER_SUPPORT, on=participant.referred_on,
+        reason="no longer wants sessions", recorded_by=staff[Role.TRIAL_MANAGER],
+    )  # fmt: skip
+    assert participant.trial_id not in client.get(reverse("intervention:caseload")).content.decode()
+    assert client.get(page).status_code == 404  # as on the caseload: no longer theirs

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -59,7 +59,10 @@ def participant(request: HttpRequest, trial_id: str) -> HttpResponse:
     person = _own(request, trial_id)
     trial = protocol()
     today = timezone.localdate()
-    (entry,) = caseload_entries(trial, on_caseload(actor, trial, today).filter(pk=person.pk), today)
+    entries = caseload_entries(trial, on_caseload(actor, trial, today).filter(pk=person.pk), today)
+    if not entries:  # withdrawn from peer support: off the caseload, as on the caseload page
+        raise Http404("not on your caseload")
+    (entry,) = entries
     titles = {s.code: s.title for s in load_workbook().sections}
     return render(
         request,
