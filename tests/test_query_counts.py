@@ -92,7 +92,7 @@ def _counts(pages: dict[tuple[Role, str], str]) -> dict[tuple[Role, str], int]:
     return counts
 
 
-@pytest.mark.parametrize("sizes", [(20, 150)])
+@pytest.mark.parametrize("sizes", [(20, 441)])
 def test_query_counts_are_bounded_and_do_not_grow_with_the_trial(db, core_protocol, sizes):
     """The demo trial at a small and a larger size, each loaded, counted and rolled back in turn."""
     counts = {}
