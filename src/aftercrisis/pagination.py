@@ -7,7 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import HttpRequest
 
 PAGE_SIZE = 50
@@ -51,13 +52,20 @@ def sorted_by(
     return rows.order_by(*order), asked
 
 
-def sort_order(request: HttpRequest, columns: Mapping[str, str], default: str) -> tuple[tuple[str, str], str]:
-    """The `order_by` fields for the order the request asks for, as `sorted_by` applies them, and that order."""
+def sort_order(
+    request: HttpRequest, columns: Mapping[str, str], default: str
+) -> tuple[tuple[OrderBy, ...], str]:
+    """The `order_by` terms for the order the request asks for, as `sorted_by` applies them, and that order.
+
+    A value not yet known (an episode still going on has no end) sorts as the latest, on every database.
+    """
     asked = request.GET.get("sort", "")
     if asked.removeprefix("-") not in columns:
         asked = default
-    descending = "-" if asked.startswith("-") else ""
-    return (descending + columns[asked.removeprefix("-")], descending + "pk"), asked
+    column, pk = F(columns[asked.removeprefix("-")]), F("pk")
+    if asked.startswith("-"):
+        return (column.desc(nulls_first=True), pk.desc()), asked
+    return (column.asc(nulls_last=True), pk.asc()), asked
 
 
 def sort_url(request: HttpRequest, column: str, current: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.outcomes.derivation import Episode, History
@@ -100,11 +101,11 @@ class SafetyListing:
 
 
 def safety_listing(
-    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date, order: Sequence[str] = ()
+    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date, order: Sequence[OrderBy] = ()
 ) -> SafetyListing:
     """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles.
 
-    In the `order` given (`order_by` fields, never an arm); without one, awaiting review, the events due
+    In the `order` given (`order_by` terms, never an arm); without one, awaiting review, the events due
     soonest come first, otherwise they are in order of onset.
     """
     scope = sae_scope(actor)
