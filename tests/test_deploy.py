@@ -88,6 +88,7 @@ def test_the_web_unit_starts_gunicorn_that_serves_health_and_hashed_static_files
             assert "immutable" in response.headers["Cache-Control"]
             assert len(response.read()) > 1000
     assert (home / "var" / "static" / "staticfiles.json").is_file()  # collected into the home
+    assert any((home / "var" / "cache").iterdir())  # the blank workbook, printed before the workers started
     lines = [json.loads(line) for line in log.read_text().splitlines()]  # every line JSON, gunicorn's too
     requests = [line for line in lines if line["logger"] == "aftercrisis.request"]
     assert {"time", "level", "method", "path", "status", "duration_ms", "user_id"} <= set(requests[0])

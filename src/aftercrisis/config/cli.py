@@ -51,7 +51,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def serve_production(address: str) -> int:
-    """Collect the static files, then become gunicorn (so a service manager's signals reach it)."""
+    """Collect the static files and print the blank workbook, then become gunicorn (so a service manager's
+    signals reach it)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftercrisis.config.settings.production")
     from django.core.management import call_command
 
@@ -59,6 +60,11 @@ def serve_production(address: str) -> int:
 
     setup()
     call_command("collectstatic", interactive=False, verbosity=0)
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.workbook.pdf import blank_workbook_pdf
+
+    # Printed once into the cache the workers share, before any of them answers: not once by each at the start.
+    blank_workbook_pdf(protocol())
     workers = (
         os.environ.get("AFTERCRISIS_WORKERS")
         or os.environ.get("WEB_CONCURRENCY")
@@ -135,7 +141,8 @@ def register(subparsers: Any) -> None:
         help="serve the web application (for local use, or --production)",
         description="Serve the web application. Without --production, Django's development server with the demo "
         "settings. With --production, gunicorn under the production settings: static files collected into "
-        "AFTERCRISIS_HOME/var/static and served with hashed names; AFTERCRISIS_WORKERS (or WEB_CONCURRENCY, "
+        "AFTERCRISIS_HOME/var/static and served with hashed names, the blank workbook printed into the cache the "
+        "workers share; AFTERCRISIS_WORKERS (or WEB_CONCURRENCY, "
         "default 2 x cores + 1) worker processes of AFTERCRISIS_THREADS threads (default 4) each.",
     )
     serve_parser.add_argument(
