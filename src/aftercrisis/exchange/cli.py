@@ -4,10 +4,13 @@ member of staff in one role would see it."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def acting_as(username: str, role: str | None) -> Any:
@@ -27,6 +30,21 @@ def acting_as(username: str, role: str | None) -> Any:
     return actor
 
 
+@contextmanager
+def written_whole(destination: Path) -> Iterator[IO[bytes]]:
+    """A file to write the export to: beside `destination`, readable by its owner only (an export may hold
+    identity), renamed into place once whole; removed if anything goes wrong, so a refusal leaves no file."""
+    handle, name = tempfile.mkstemp(dir=destination.parent, suffix=".part")
+    part = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
+    except BaseException:
+        part.unlink()
+        raise
+    part.replace(destination)
+
+
 def export_fhir(args: argparse.Namespace) -> int:
     from aftercrisis.config.django import setup
 
@@ -44,13 +62,8 @@ def export_fhir(args: argparse.Namespace) -> int:
             f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export the trial's records: "
             "the roles that open participants' records or download every form's data may"
         ) from None
-    text = bundle.model_dump_json(indent=2)
-    # Readable by its owner only (it may hold identity), and renamed into place only once whole.
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=args.out.parent, suffix=".part", delete=False
-    ) as out:
-        out.write(text)
-    Path(out.name).replace(args.out)
+    with written_whole(args.out) as out:
+        out.write(bundle.model_dump_json(indent=2).encode())
     print(f"FHIR bundle of {len(bundle.entry or [])} resources written to {args.out}.", file=sys.stderr)
     return 0
 
@@ -65,22 +78,14 @@ def export_odm(args: argparse.Namespace) -> int:
     from aftercrisis.exchange.odm import write_odm
 
     actor = acting_as(args.acting_as, args.role)
-    # Written beside the destination and renamed only once whole, so a refusal or failure leaves no file.
-    handle, name = tempfile.mkstemp(dir=args.out.parent, suffix=".part")
-    part = Path(name)
     try:
-        with open(handle, "wb") as out:
+        with written_whole(args.out) as out:
             write_odm(actor, protocol(), out)
     except PermissionDenied:
-        part.unlink()
         raise SystemExit(
             f"--as: {args.acting_as}, as {actor.role.label.lower()}, may not export every form's data, "
             "which the ODM file holds"
         ) from None
-    except BaseException:
-        part.unlink()
-        raise
-    part.replace(args.out)
     print(f"CDISC ODM 1.3.2 file written to {args.out}.", file=sys.stderr)
     return 0
 
@@ -99,7 +104,7 @@ def register(subparsers: Any) -> None:
         help="export the trial as an HL7 FHIR R4 Bundle (JSON)",
         description="Write the trial as one FHIR Bundle: the study, its subjects, patients, acute-care "
         "encounters, questionnaires and their responses, holding only what the named member of staff may see "
-        "in their role (no arm for a masked role, no identity for a role without it).",
+        "in their role (no arm for a masked role; names and NHS numbers for the trial manager only).",
     )
     _common(fhir)
     fhir.set_defaults(func=export_fhir)

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.apps import apps
 from django.db import models
@@ -111,7 +111,7 @@ class Change:
     reason: str
 
 
-def write_odm(actor: Actor, protocol: Protocol, out: BinaryIO) -> None:
+def write_odm(actor: Actor, protocol: Protocol, out: IO[bytes]) -> None:
     """Write the ODM file for the actor; PermissionDenied (before anything is written) for a role that may
     not export every form's data."""
     forms = forms_for(actor)
