@@ -117,10 +117,28 @@ def _unique_checks_known(model: type[models.Model]) -> bool:
     )
 
 
+def _refuse_repeats_within(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+    for columns in _unique_columns(model):
+        seen: dict[tuple[Any, ...], int] = {}
+        for k, instance in enumerate(instances, start=1):
+            value = tuple(getattr(instance, c) for c in columns)
+            if None in value:
+                continue
+            if value in seen:
+                named = {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+                names = ", ".join(named[c] for c in columns)
+                raise ValidationError(
+                    {NON_FIELD_ERRORS: f"row {k}: the same {names} as row {seen[value]} of this batch"}
+                )
+            seen[value] = k
+
+
 def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.Model]) -> list[bool]:
     """For each instance, whether none of its unique fields or unconditional unique constraints can clash
     with a stored row, asked in one query each for the batch. A row that might clash is checked again
-    alone, for the error Model.full_clean gives; two new rows clashing with each other the database refuses."""
+    alone, for the error Model.full_clean gives; two new rows of the batch that clash with each other are
+    refused here, naming the later one, since neither is stored for full_clean to find."""
+    _refuse_repeats_within(model, instances)
     if not _unique_checks_known(model):
         return [False] * len(instances)
     clear = [True] * len(instances)

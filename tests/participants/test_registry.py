@@ -66,6 +66,38 @@ def test_duplicate_nhs_number_is_refused(sites, staff):
     assert Participant.objects.count() == 1
 
 
+def test_the_same_person_twice_in_one_batch_is_refused_and_nothing_is_saved(sites):
+    from aftercrisis.participants.services import Referral, register_participants
+
+    identity = {"nhs_number": fresh_nhs_number(), "given_name": "A", "family_name": "B",
+                "date_of_birth": dt.date(1990, 1, 1)}  # fmt: skip
+    twice = [Referral(sites[code], dt.date(2026, 1, 5), None, identity) for code in ("CAM", "ISL")]
+    with pytest.raises(ValidationError, match="already in the trial"):
+        register_participants(twice)
+    assert Participant.objects.count() == 0 and Identity.objects.count() == 0
+
+
+def test_two_rows_of_one_audited_batch_that_clash_are_refused_naming_the_later(
+    allocation_lists, make_participant, staff
+):
+    """Neither is stored yet, so no check against the table can find the clash: the batch itself is checked."""
+    from aftercrisis.audit import record_creations
+    from aftercrisis.followup.models import VisitOutcome, VisitRecord
+
+    participant = make_participant(status=Status.RANDOMISED)
+    visit = {
+        "participant": participant,
+        "visit": "m4",
+        "outcome": VisitOutcome.COMPLETED,
+        "on": dt.date(2026, 5, 1),
+    }
+    with pytest.raises(ValidationError, match="row 2: the same participant, visit as row 1"):
+        record_creations(
+            [VisitRecord(**visit), VisitRecord(**visit)], by=staff[Role.RESEARCHER], reason="entered"
+        )
+    assert not VisitRecord.objects.filter(participant=participant, visit="m4").exists()
+
+
 # Digit d written as the digit d of another script, starting at that script's zero.
 FULL_WIDTH = {ord("0") + d: 0xFF10 + d for d in range(10)}
 ARABIC_INDIC = {ord("0") + d: 0x0660 + d for d in range(10)}
