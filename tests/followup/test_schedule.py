@@ -45,6 +45,10 @@ def test_the_windows_as_randomisation_dates_agree_with_each_window(core_protocol
         windows = {w.code: w for w in follow_up_windows(protocol, randomised_on)}
         for on in follow_up_windows_on(protocol, today):
             assert randomised_on + on.closes_after == windows[on.code].closes
+            window = windows[on.code]
+            assert (on.in_window[0] <= randomised_on <= on.in_window[1]) == (
+                window.opens <= today <= window.closes
+            )
             states = [
                 state
                 for state, (earliest, latest) in on.randomised.items()

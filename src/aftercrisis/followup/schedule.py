@@ -70,6 +70,9 @@ class WindowsOn:
     code: str
     closes_after: dt.timedelta  # from the randomisation date to the window's close
     randomised: dict[WindowState, tuple[dt.date | None, dt.date]]
+    in_window: tuple[
+        dt.date, dt.date
+    ]  # the randomisation dates whose window is open on the day, closing or not
 
 
 def follow_up_windows_on(protocol: Protocol, today: dt.date) -> list[WindowsOn]:
@@ -91,6 +94,7 @@ def follow_up_windows_on(protocol: Protocol, today: dt.date) -> list[WindowsOn]:
                     WindowState.CLOSING: (closes_on, min(soon, opened_by)),
                     WindowState.OVERDUE: (None, min(closes_on - dt.timedelta(days=1), opened_by)),
                 },
+                in_window=(closes_on, opened_by),
             )
         )
     return found

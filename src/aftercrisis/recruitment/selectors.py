@@ -181,10 +181,11 @@ def follow_up_completeness(
 ) -> list[tuple[str, int, int]]:
     """For each follow-up visit: (name, completed, expected), where a visit is expected once its window
     has closed, or earlier if it was completed early."""
+    from aftercrisis.followup.schedule import follow_up_windows_on
+
     found = []
-    for visit in (v for v in protocol.visits if v.day > 0):
-        closes_after = dt.timedelta(days=visit.day + visit.window_after_days)
-        done = sum(visit.code in r.completed for r in randomised)
-        expected = sum(visit.code in r.completed or r.on + closes_after < today for r in randomised)
-        found.append((visit.name, done, expected))
+    for window in follow_up_windows_on(protocol, today):
+        done = sum(window.code in r.completed for r in randomised)
+        expected = sum(window.code in r.completed or r.on + window.closes_after < today for r in randomised)
+        found.append((protocol.visit(window.code).name, done, expected))
     return found

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.followup.models import VisitRecord
-from aftercrisis.followup.schedule import VisitWindow, follow_up_windows, window_of
+from aftercrisis.followup.schedule import VisitWindow, follow_up_windows_on, window_of
 from aftercrisis.outcomes.derivation import derive_all, reviewed_to, rules_for
 from aftercrisis.outcomes.selectors import histories, overlaps_for
 from aftercrisis.participants.models import Participant, Status
@@ -99,15 +99,14 @@ def with_trial_ids(trial_ids: Sequence[str]) -> list[Participant]:
 def _in_window(protocol: Protocol, today: dt.date) -> dict[str, Q]:
     """For each follow-up visit, the participants still followed up (as on the worklist: randomised, not
     withdrawn, no death recorded) whose window for it is open today with nothing recorded."""
-    # A visit is in its window today for those randomised between these two days.
     return {
         w.code: Q(
             ~Exists(VisitRecord.objects.filter(participant=OuterRef("pk"), visit=w.code)),
             status=Status.RANDOMISED,
             death__isnull=True,
-            allocation__randomised_on__range=(today - (w.closes - today), today - (w.opens - today)),
+            allocation__randomised_on__range=w.in_window,
         )
-        for w in follow_up_windows(protocol, today)
+        for w in follow_up_windows_on(protocol, today)
     }
 
 
