@@ -99,11 +99,12 @@ def authenticate(secret: str) -> tuple[ApiToken, Actor] | None:
 def seconds_until_allowed(token: ApiToken) -> int:
     """0 if the token may make another request now; otherwise how long until its window ends.
 
-    A fixed window per token in the cache: each process of a multi-process server counts on its own
-    unless the cache is shared."""
+    A fixed window per token in the cache (shared by the server's processes under the production settings),
+    keyed by the token's own hash, which no other token ever has: a row number can come round again where
+    a transaction that made a token was rolled back."""
     limit, window = settings.API_RATE_LIMIT
     now = int(time.time())
-    key = f"api-rate:{token.pk}:{now // window}"
+    key = f"api-rate:{token.secret_sha256}:{now // window}"
     cache.add(key, 0, timeout=window)
     try:
         used = cache.incr(key)
