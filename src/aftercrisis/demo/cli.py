@@ -14,6 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from aftercrisis.config.django import setup
 
     setup()
+    from django.conf import settings
     from django.core.management import call_command
     from tqdm import tqdm
 
@@ -21,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     from aftercrisis.config.trial import protocol
     from aftercrisis.demo.loader import DEMO_PASSWORD, load_demo
 
+    # Debugging keeps every query for a page to show; the load makes tens of thousands and shows none.
+    settings.DEBUG = False
     call_command("migrate", verbosity=0)
     if User.objects.exists():
         if not args.reset:
