@@ -7,8 +7,9 @@ A change after first entry must say why; `audited_update` refuses it otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Collection, Mapping, Sequence
-from functools import cache
+from functools import cache, reduce
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -135,23 +136,27 @@ def _refuse_repeats_within(model: type[models.Model], instances: Sequence[models
 
 def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.Model]) -> list[bool]:
     """For each instance, whether none of its unique fields or unconditional unique constraints can clash
-    with a stored row, asked in one query each for the batch. A row that might clash is checked again
-    alone, for the error Model.full_clean gives; two new rows of the batch that clash with each other are
+    with a stored row, asked in one query for the batch. A row that might clash is checked again alone,
+    for the error Model.full_clean gives; two new rows of the batch that clash with each other are
     refused here, naming the later one, since neither is stored for full_clean to find."""
     _refuse_repeats_within(model, instances)
     if not _unique_checks_known(model):
         return [False] * len(instances)
+    values = {
+        columns: [tuple(getattr(i, c) for c in columns) for i in instances]
+        for columns in _unique_columns(model)
+    }
+    # A stored row that clashes on some columns has the first of them among the batch's values.
+    wanted = {columns: {v[0] for v in found if None not in v} for columns, found in values.items()}
+    near = [models.Q(**{f"{columns[0]}__in": first}) for columns, first in wanted.items() if first]
+    read = sorted({c for columns in wanted for c in columns})
+    stored = list(model._base_manager.filter(reduce(operator.or_, near)).values_list(*read)) if near else []
     clear = [True] * len(instances)
-    for columns in _unique_columns(model):
-        values = [tuple(getattr(i, c) for c in columns) for i in instances]
-        wanted = {v[0] for v in values if None not in v}
-        stored = (
-            set(model._base_manager.filter(**{f"{columns[0]}__in": wanted}).values_list(*columns))
-            if wanted
-            else set()
-        )
-        for k, value in enumerate(values):
-            if value in stored:
+    for columns, found in values.items():
+        at = [read.index(c) for c in columns]
+        taken = {tuple(row[k] for k in at) for row in stored}
+        for k, value in enumerate(found):
+            if value in taken:
                 clear[k] = False
     return clear
 
@@ -263,42 +268,71 @@ def audited_update(instance: M, changes: Mapping[str, Any], *, by: User | None, 
     return audited_updates(instance, [changes], by=by, reason=reason)
 
 
-@transaction.atomic
 def audited_updates(instance: M, changes: Sequence[Mapping[str, Any]], *, by: User | None, reason: str) -> M:
     """Apply successive changes to one row, each validated and kept as a version as if made one after
     the other, with one write of the row and one of its versions."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
-    _refuse_too_long(reason)
+    return audited_changes([(instance, changes)], by=by, reason=reason)[0]
+
+
+def audited_changes(
+    rows: Sequence[tuple[M, Sequence[Mapping[str, Any]]]],
+    *,
+    by: User | Sequence[User | None] | None,
+    reason: str | Sequence[str],
+) -> list[M]:
+    """audited_updates for each row with its successive changes, all or none, with one write for the
+    rows that change the same fields and one for the versions of each model; `by` and `reason` are one
+    for all or one for each row."""
+    users = list(by) if isinstance(by, Sequence) else [by] * len(rows)
+    reasons = [(text or "").strip() for text in ([reason] * len(rows) if isinstance(reason, str) else reason)]
+    for text in set(reasons):
+        if not text:
+            raise ValidationError({"reason": "Give a reason for changing data that has already been entered"})
+        _refuse_too_long(text)
+    if not rows:
+        return []
     refuse_if_locked()
-    instance._history_user = by  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
     when = timezone.now()
-    written: set[str] = set()
-    versions = []
-    for change in changes:
-        changed = {name: value for name, value in change.items() if getattr(instance, name) != value}
-        if not changed:
-            continue
-        for name, value in changed.items():
-            setattr(instance, name, value)
-        # A foreign key left as it was still refers to its row: rows are never deleted, only protected;
-        # unique values left as they were are still unique: the database holds them so.
+    writes: dict[tuple[type[models.Model], tuple[str, ...]], list[models.Model]] = {}
+    versions: dict[type[models.Model], list[Any]] = {}
+    for (instance, changes), user, text in zip(rows, users, reasons, strict=True):
+        instance._history_user = user  # type: ignore[attr-defined]
+        instance._change_reason = text  # type: ignore[attr-defined]
         model = type(instance)
-        columns = {model._meta.get_field(name).attname for name in changed}  # type: ignore[union-attr]
-        clear = _unique_checks_known(model) and not any(set(u) & columns for u in _unique_columns(model))
-        _full_clean(instance, _foreign_keys(model) - set(changed), clear)
-        written |= set(changed)
-        versions.append(_version(instance, "~", when))
-    if versions:
-        instance.skip_history_when_saving = True  # type: ignore[attr-defined]
-        try:
-            instance.save(update_fields=sorted(written))
-        finally:
-            del instance.skip_history_when_saving  # type: ignore[attr-defined]
-        _history_model(type(instance)).objects.bulk_create(versions)
-    return instance
+        written: set[str] = set()
+        for change in changes:
+            changed = {name: value for name, value in change.items() if getattr(instance, name) != value}
+            if not changed:
+                continue
+            for name, value in changed.items():
+                setattr(instance, name, value)
+            # A foreign key left as it was still refers to its row: rows are never deleted, only protected;
+            # unique values left as they were are still unique: the database holds them so.
+            columns = {model._meta.get_field(name).attname for name in changed}  # type: ignore[union-attr]
+            clear = _unique_checks_known(model) and not any(set(u) & columns for u in _unique_columns(model))
+            _full_clean(instance, _foreign_keys(model) - set(changed), clear)
+            written |= set(changed)
+            versions.setdefault(model, []).append(_version(instance, "~", when))
+        if written:
+            writes.setdefault((model, tuple(sorted(written))), []).append(instance)
+    with transaction.atomic(savepoint=False):
+        for (model, fields), instances in writes.items():
+            if len({i.pk for i in instances}) < len(instances):
+                raise ValueError(
+                    f"a {model._meta.verbose_name} is changed twice: give its changes as one row"
+                )
+            if len(instances) > 1:
+                model._base_manager.bulk_update(instances, fields)
+                continue
+            instance = instances[0]
+            instance.skip_history_when_saving = True  # type: ignore[attr-defined]
+            try:
+                instance.save(update_fields=fields)
+            finally:
+                del instance.skip_history_when_saving  # type: ignore[attr-defined]
+        for model, made in versions.items():
+            _history_model(model).objects.bulk_create(made)
+    return [instance for instance, _ in rows]
 
 
 @cache

@@ -12,12 +12,14 @@ from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.intervention.dispatch import (
+    Dispatched,
     awaiting_dispatch,
     mark_posted,
     mark_returned,
     postal_queue,
     queue_everyone_for_post,
     record_dispatch,
+    record_dispatches,
 )
 from aftercrisis.participants.models import Status
 from aftercrisis.participants.services import update_identity
@@ -68,6 +70,20 @@ def test_queue_print_post_and_return(allocation_lists, make_participant, staff, 
     assert list(awaiting_dispatch()) == [people[0]]  # comes back to be sent again
     with pytest.raises(ValidationError, match="Only a workbook that was posted"):
         mark_returned(handed, on=DAY, by=manager)
+
+
+def test_dispatches_recorded_together_are_refused_whole(allocation_lists, make_participant, staff):
+    manager = staff[Role.TRIAL_MANAGER]
+    randomised, waiting = (
+        make_participant("CAM", Status.RANDOMISED),
+        make_participant("CAM", Status.CONSENTED),
+    )
+    with pytest.raises(ValidationError, match=f"{waiting.trial_id} has not been randomised"):
+        record_dispatches(
+            [Dispatched(randomised, "in_person", DAY, True), Dispatched(waiting, "in_person", DAY, True)],
+            by=manager,
+        )
+    assert list(awaiting_dispatch()) == [randomised]
 
 
 def test_dispatch_ids_too_large_or_damaged_are_refused(client, allocation_lists, make_participant, staff):

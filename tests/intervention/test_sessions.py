@@ -12,9 +12,16 @@ from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 
 from aftercrisis.accounts.roles import Role
-from aftercrisis.intervention.models import ContactAttempt, RiskEscalation, Session
+from aftercrisis.intervention.models import CaseloadAssignment, ContactAttempt, RiskEscalation, Session
 from aftercrisis.intervention.selectors import caseload
-from aftercrisis.intervention.services import SessionDetails, record_contact_attempt, record_session
+from aftercrisis.intervention.services import (
+    SessionDetails,
+    WorkerSessions,
+    record_caseload_sessions,
+    record_contact_attempt,
+    record_contact_attempts,
+    record_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +214,44 @@ def test_a_participant_withdrawn_from_peer_support_is_off_the_workers_pages(supp
     )  # fmt: skip
     assert participant.trial_id not in client.get(reverse("intervention:caseload")).content.decode()
     assert client.get(page).status_code == 404  # as on the caseload: no longer theirs
+
+
+def test_sessions_for_many_caseloads_are_numbered_per_participant_and_refused_whole(
+    supported, make_participant, staff, core_protocol
+):
+    worker = staff[Role.PEER_SUPPORT_WORKER]
+    first, second = supported(), supported()
+    record_session(first, core_protocol, held(1), by=worker)
+    recorded = record_caseload_sessions(
+        core_protocol,
+        [
+            WorkerSessions(
+                first,
+                worker,
+                [held(8), SessionDetails("did_not_attend", START + dt.timedelta(days=12)), held(15)],
+            ),
+            WorkerSessions(second, worker, [held(2, next_session_on=START + dt.timedelta(days=9))]),
+        ],
+    )
+    assert [[s.number for s in made] for made in recorded] == [[2, None, 3], [1]]
+    assert CaseloadAssignment.objects.get(participant=second).next_session_on == START + dt.timedelta(days=9)
+    stranger = make_participant("CAM", "consented")  # on no caseload
+    with pytest.raises(ValidationError, match=f"{stranger.trial_id} is not on your caseload"):
+        record_caseload_sessions(
+            core_protocol,
+            [WorkerSessions(second, worker, [held(20)]), WorkerSessions(stranger, worker, [held(20)])],
+        )
+    assert Session.objects.filter(participant=second).count() == 1
+
+
+def test_contact_attempts_recorded_together_are_refused_whole(supported, make_participant, staff):
+    worker = staff[Role.PEER_SUPPORT_WORKER]
+    participant, stranger = supported(), make_participant("CAM", "consented")  # on no caseload
+    attempts = [
+        ContactAttempt(participant=p, worker=worker, on=START, method="phone", reached=True)
+        for p in (participant, stranger)
+    ]
+    with pytest.raises(ValidationError, match=f"{stranger.trial_id} is not on your caseload"):
+        record_contact_attempts(attempts)
+    assert not ContactAttempt.objects.exists()
+    assert [a.participant for a in record_contact_attempts(attempts[:1])] == [participant]

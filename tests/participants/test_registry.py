@@ -262,3 +262,33 @@ def test_the_identity_page_shows_the_date_of_birth_as_a_date_input_takes_it(clie
     client.force_login(staff[Role.TRIAL_MANAGER])
     page = client.get(reverse("participants:edit_identity", kwargs={"trial_id": participant.trial_id}))
     assert 'value="1985-06-01"' in page.content.decode()
+
+
+def test_audited_changes_to_many_rows_are_each_versioned_with_their_reason_or_none_is_written(
+    allocation_lists, make_participant, staff
+):
+    from aftercrisis.audit import audited_changes
+
+    manager, researcher = staff[Role.TRIAL_MANAGER], staff[Role.RESEARCHER]
+    first, second = make_participant(), make_participant()
+    audited_changes(
+        [(first, [{"prior_admissions": 2}, {"prior_admissions": 3}]), (second, [{"prior_admissions": 4}])],
+        by=[manager, researcher],
+        reason=["records checked", "told us at screening"],
+    )
+    for participant, admissions in ((first, [3, 2, 1]), (second, [4, 1])):
+        versions = list(participant.history.order_by("-history_id"))
+        assert [v.prior_admissions for v in versions] == admissions
+        participant.refresh_from_db()
+        assert participant.prior_admissions == admissions[0]
+    assert [(v.history_user, v.history_change_reason) for v in second.history.filter(history_type="~")] == [
+        (researcher, "told us at screening")
+    ]
+    with pytest.raises(ValidationError, match="prior_admissions"):
+        audited_changes(
+            [(first, [{"prior_admissions": 5}]), (second, [{"prior_admissions": -1}])],
+            by=manager,
+            reason="typo",
+        )
+    first.refresh_from_db()
+    assert first.prior_admissions == 3 and first.history.count() == 3

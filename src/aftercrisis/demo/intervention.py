@@ -7,16 +7,19 @@ import datetime as dt
 import pandas as pd
 from django.core import mail
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from aftercrisis.audit import audited_update
 from aftercrisis.demo.loader import Demo
-from aftercrisis.intervention.dispatch import mark_posted, mark_returned, record_dispatch
-from aftercrisis.intervention.models import CaseloadAssignment, DispatchMethod, SessionOutcome
+from aftercrisis.intervention.dispatch import Dispatched, mark_posted, mark_returned, record_dispatches
+from aftercrisis.intervention.models import CaseloadAssignment, ContactAttempt, DispatchMethod, SessionOutcome
 from aftercrisis.intervention.services import (
     SessionDetails,
+    WorkerSessions,
+    record_caseload_sessions,
     record_contact_attempt,
+    record_contact_attempts,
     record_session,
-    record_sessions,
     record_supervision,
 )
 from aftercrisis.participants.models import Participant
@@ -82,6 +85,8 @@ def _sessions(demo: Demo) -> None:
     assignments = {
         a.participant_id: a for a in CaseloadAssignment.objects.select_related("worker", "participant__site")
     }
+    attempted: list[ContactAttempt] = []
+    recorded: list[WorkerSessions] = []
     for index, rows in demo.trial.sessions.groupby("participant", sort=True):
         participant = demo.participants.get(int(str(index)))
         if participant is None or participant.pk not in assignments:
@@ -120,10 +125,14 @@ def _sessions(demo: Demo) -> None:
                     next_session_on=_date(following.date) if following is not None else None,
                 )
             )
-        with transaction.atomic():
-            for on, method, reached in attempts:
-                record_contact_attempt(participant, by=worker, on=on, method=method, reached=reached)
-            record_sessions(participant, demo.protocol, sessions, by=worker)
+        attempted += [
+            ContactAttempt(participant=participant, worker=worker, on=on, method=method, reached=reached)
+            for on, method, reached in attempts
+        ]
+        recorded.append(WorkerSessions(participant, worker, sessions))
+    with transaction.atomic():
+        record_contact_attempts(attempted)
+        record_caseload_sessions(demo.protocol, recorded)
 
 
 def _open_windows(demo: Demo) -> None:
@@ -169,36 +178,42 @@ def _dispatches(demo: Demo) -> None:
     rng = demo.rng
     manager = demo.users["manager"]
     first_session = demo.trial.sessions.groupby("participant")["date"].min()
+    prefetch_related_objects(list(demo.participants.values()), "allocation", "identity")
+    handed: list[Dispatched] = []  # handed over or e-mailed
+    posted: list[tuple[Dispatched, dt.date, dt.date | None]] = []  # with when posted and came back
     for index, participant in demo.participants.items():
-        randomised_on = participant.allocation.randomised_on
-        with transaction.atomic():
-            if index in first_session.index and rng.random() < 0.7:
-                on = _date(first_session[index])
-                if on <= demo.today:
-                    record_dispatch(
-                        participant,
-                        method=DispatchMethod.IN_PERSON,
-                        on=on,
-                        address_confirmed=True,
-                        by=manager,
-                    )
-                    continue
-            method = DispatchMethod.EMAIL if rng.random() < 0.08 else DispatchMethod.POST
-            queued = randomised_on + dt.timedelta(days=rng.randrange(0, 3))
-            sent = record_dispatch(
-                participant, method=method, on=queued, address_confirmed=rng.random() < 0.6, by=manager
-            )
-            if method == DispatchMethod.POST:
-                posted_on = queued + dt.timedelta(days=rng.randrange(1, 4))
-                mark_posted([sent.pk], on=posted_on, by=manager)
-                if rng.random() < 0.04:
-                    sent.refresh_from_db()
-                    mark_returned(sent, on=posted_on + dt.timedelta(days=rng.randrange(5, 20)), by=manager)
-    # The recently randomised are in the postal queue, waiting for the next print batch.
-    simulated = {p.pk for p in demo.participants.values()}
-    for participant in Participant.objects.filter(allocation__isnull=False).exclude(pk__in=simulated):
-        record_dispatch(
-            participant, method=DispatchMethod.POST, on=demo.today, address_confirmed=False, by=manager
+        if index in first_session.index and rng.random() < 0.7:
+            on = _date(first_session[index])
+            if on <= demo.today:
+                handed.append(Dispatched(participant, DispatchMethod.IN_PERSON, on, address_confirmed=True))
+                continue
+        method = DispatchMethod.EMAIL if rng.random() < 0.08 else DispatchMethod.POST
+        queued = participant.allocation.randomised_on + dt.timedelta(days=rng.randrange(0, 3))
+        dispatch = Dispatched(participant, method, queued, address_confirmed=rng.random() < 0.6)
+        if method != DispatchMethod.POST:
+            handed.append(dispatch)
+            continue
+        posted_on = queued + dt.timedelta(days=rng.randrange(1, 4))
+        returned_on = posted_on + dt.timedelta(days=rng.randrange(5, 20)) if rng.random() < 0.04 else None
+        posted.append((dispatch, posted_on, returned_on))
+    with transaction.atomic():
+        record_dispatches(handed, by=manager)
+        # Each postal copy in its own print batch, posted a few days after it was queued.
+        for dispatch, posted_on, returned_on in posted:
+            (sent,) = record_dispatches([dispatch], by=manager)
+            mark_posted([sent.pk], on=posted_on, by=manager)
+            if returned_on is not None:
+                sent.refresh_from_db()
+                mark_returned(sent, on=returned_on, by=manager)
+        # The recently randomised are in the postal queue, waiting for the next print batch.
+        simulated = {p.pk for p in demo.participants.values()}
+        waiting = (
+            Participant.objects.filter(allocation__isnull=False)
+            .exclude(pk__in=simulated)
+            .select_related("allocation", "identity")
+        )
+        record_dispatches(
+            [Dispatched(p, DispatchMethod.POST, demo.today, False) for p in waiting], by=manager
         )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
 from aftercrisis.accounts.models import User
-from aftercrisis.audit import audited_update, record_creation
+from aftercrisis.audit import audited_changes, audited_update, record_creations
 from aftercrisis.intervention.models import Dispatch, DispatchMethod
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.workbook.content import CURRENT_VERSION
@@ -43,29 +45,50 @@ def record_dispatch(
     by: User,
 ) -> Dispatch:
     """Queue a postal copy (sent when its print batch is posted), or record one handed over or e-mailed."""
-    if not hasattr(participant, "allocation"):
-        raise ValidationError(
-            f"{participant.trial_id} has not been randomised: the workbook goes after randomisation"
-        )
-    if method not in DispatchMethod.values:
-        raise ValidationError({"method": "Select how the workbook is sent"})
-    identity = participant.identity
-    if method == DispatchMethod.POST and not (identity.address and identity.postcode):
-        raise ValidationError(
-            {"method": f"{participant.trial_id} has no postal address: add one before posting"}
-        )
-    if method == DispatchMethod.EMAIL and not identity.email:
-        raise ValidationError({"method": f"{participant.trial_id} has no e-mail address"})
-    return record_creation(
-        Dispatch(
-            participant=participant,
-            edition=CURRENT_VERSION,
-            method=method,
-            queued_on=on,
-            sent_on=None if method == DispatchMethod.POST else on,
-            address_confirmed=address_confirmed,
-            recorded_by=by,
-        ),
+    return record_dispatches([Dispatched(participant, method, on, address_confirmed)], by=by)[0]
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """One workbook dispatch as record_dispatch takes it."""
+
+    participant: Participant
+    method: str
+    on: dt.date
+    address_confirmed: bool
+
+
+def record_dispatches(dispatches: Sequence[Dispatched], *, by: User) -> list[Dispatch]:
+    """record_dispatch for each, all or none, written together (a participant's allocation and identity
+    are read only if the caller has not read them already)."""
+    for d in dispatches:
+        participant, method = d.participant, d.method
+        if not hasattr(participant, "allocation"):
+            raise ValidationError(
+                f"{participant.trial_id} has not been randomised: the workbook goes after randomisation"
+            )
+        if method not in DispatchMethod.values:
+            raise ValidationError({"method": "Select how the workbook is sent"})
+        identity = participant.identity
+        if method == DispatchMethod.POST and not (identity.address and identity.postcode):
+            raise ValidationError(
+                {"method": f"{participant.trial_id} has no postal address: add one before posting"}
+            )
+        if method == DispatchMethod.EMAIL and not identity.email:
+            raise ValidationError({"method": f"{participant.trial_id} has no e-mail address"})
+    return record_creations(
+        [
+            Dispatch(
+                participant=d.participant,
+                edition=CURRENT_VERSION,
+                method=d.method,
+                queued_on=d.on,
+                sent_on=None if d.method == DispatchMethod.POST else d.on,
+                address_confirmed=d.address_confirmed,
+                recorded_by=by,
+            )
+            for d in dispatches
+        ],
         by=by,
         reason="workbook dispatch recorded",
     )
@@ -74,11 +97,8 @@ def record_dispatch(
 @transaction.atomic
 def queue_everyone_for_post(*, on: dt.date, by: User) -> int:
     """A postal copy for each randomised participant still waiting who has an address."""
-    queued = 0
-    for participant in awaiting_dispatch().exclude(identity__address="").exclude(identity__postcode=""):
-        record_dispatch(participant, method=DispatchMethod.POST, on=on, address_confirmed=False, by=by)
-        queued += 1
-    return queued
+    waiting = awaiting_dispatch().exclude(identity__address="").exclude(identity__postcode="")
+    return len(record_dispatches([Dispatched(p, DispatchMethod.POST, on, False) for p in waiting], by=by))
 
 
 @transaction.atomic
@@ -92,7 +112,7 @@ def mark_posted(dispatch_ids: list[int], *, on: dt.date, by: User) -> int:
             raise ValidationError(
                 f"Posted on cannot be before {dispatch.queued_on:%-d %b %Y}, when it was queued"
             )
-        audited_update(dispatch, {"sent_on": on}, by=by, reason="posted in a print batch")
+    audited_changes([(d, [{"sent_on": on}]) for d in batch], by=by, reason="posted in a print batch")
     return len(batch)
 
 

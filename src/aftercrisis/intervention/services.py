@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from django.utils.text import Truncator
 from aftercrisis.accounts.models import RoleAssignment, User
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.accounts.roles import Role
-from aftercrisis.audit import audited_update, audited_updates, record_creation, record_creations
+from aftercrisis.audit import audited_changes, audited_update, record_creation, record_creations
 from aftercrisis.intervention.models import (
     ESCALATED_TO_WIDTH,
     CaseloadAssignment,
@@ -109,59 +110,95 @@ def record_sessions(
     The caseload row is locked first, so concurrent submissions are numbered one at a time and the
     protocol's limit holds; the unique (participant, number) constraint backs it up.
     """
+    return record_caseload_sessions(protocol, [WorkerSessions(participant, by, sessions)])[0]
+
+
+@dataclass(frozen=True)
+class WorkerSessions:
+    """Sessions a peer support worker records for one participant, as record_sessions takes them."""
+
+    participant: Participant
+    by: User
+    sessions: Sequence[SessionDetails]
+
+
+def record_caseload_sessions(protocol: Protocol, batches: Sequence[WorkerSessions]) -> list[list[Session]]:
+    """record_sessions for each participant, all or none, with one query of each kind for the lot."""
     limit = protocol.intervention.max_sessions
     with transaction.atomic():
-        assignment = (
-            CaseloadAssignment.objects.select_for_update().filter(participant=participant, worker=by).first()
-        )
-        if assignment is None:
-            raise ValidationError(f"{participant.trial_id} is not on your caseload")
-        held = Session.objects.filter(participant=participant, outcome=SessionOutcome.HELD).count()
-        rows = []
-        for details in sessions:
-            _check_session(participant, details, assignment, limit)
-            number = None
-            if details.outcome == SessionOutcome.HELD:
-                if held >= limit:
-                    raise ValidationError(session_limit_message(participant, limit), code="session_limit")
-                held += 1
-                number = held
-            rows.append(
-                Session(
-                    participant=participant,
-                    worker=by,
-                    number=number,
-                    outcome=details.outcome,
-                    on=details.on,
-                    duration_minutes=details.duration_minutes,
-                    mode=details.mode,
-                    place=details.place,
-                    sections_covered=list(details.sections_covered),
-                    goals_reviewed=details.goals_reviewed,
-                    notes=details.notes,
-                    risk_concern=bool(details.risk_concern.strip()),
-                    recorded_by=by,
-                )
+        pks = [b.participant.pk for b in batches]
+        assignments = {
+            a.participant_id: a
+            for a in CaseloadAssignment.objects.select_for_update().filter(participant__in=pks)
+        }
+        held = Counter(
+            Session.objects.filter(participant__in=pks, outcome=SessionOutcome.HELD).values_list(
+                "participant_id", flat=True
             )
+        )
+        rows = []
+        for b in batches:
+            participant = b.participant
+            assignment = assignments.get(participant.pk)
+            if assignment is None or assignment.worker_id != b.by.pk:
+                raise ValidationError(f"{participant.trial_id} is not on your caseload")
+            for details in b.sessions:
+                _check_session(participant, details, assignment, limit)
+                number = None
+                if details.outcome == SessionOutcome.HELD:
+                    if held[participant.pk] >= limit:
+                        raise ValidationError(session_limit_message(participant, limit), code="session_limit")
+                    held[participant.pk] += 1
+                    number = held[participant.pk]
+                rows.append(
+                    Session(
+                        participant=participant,
+                        worker=b.by,
+                        number=number,
+                        outcome=details.outcome,
+                        on=details.on,
+                        duration_minutes=details.duration_minutes,
+                        mode=details.mode,
+                        place=details.place,
+                        sections_covered=list(details.sections_covered),
+                        goals_reviewed=details.goals_reviewed,
+                        notes=details.notes,
+                        risk_concern=bool(details.risk_concern.strip()),
+                        recorded_by=b.by,
+                    )
+                )
         try:
             with transaction.atomic():
-                recorded = record_creations(rows, by=by, reason="session recorded")
+                recorded = record_creations(rows, by=[r.worker for r in rows], reason="session recorded")
         except IntegrityError:
-            numbers = " and ".join(str(r.number) for r in rows if r.number is not None)
+            numbers: dict[str, list[str]] = {}
+            for r in rows:
+                if r.number is not None:
+                    numbers.setdefault(r.participant.trial_id, []).append(str(r.number))
+            clashes = "; ".join(
+                f"Session {' and '.join(n)} for {trial_id}" for trial_id, n in numbers.items()
+            )
             raise ValidationError(
-                f"Session {numbers} for {participant.trial_id} was recorded by someone else at the same "
-                "moment. Check the sessions already recorded."
+                f"{clashes} was recorded by someone else at the same moment. "
+                "Check the sessions already recorded."
             ) from None
-        audited_updates(
-            assignment,
-            [{"next_session_on": details.next_session_on} for details in sessions],
-            by=by,
+        audited_changes(
+            [
+                (assignments[b.participant.pk], [{"next_session_on": d.next_session_on} for d in b.sessions])
+                for b in batches
+            ],
+            by=[b.by for b in batches],
             reason="next session planned",
         )
-        for session, details in zip(recorded, sessions, strict=True):
-            if session.risk_concern:
-                escalate_risk(session, protocol, details.risk_concern.strip(), by=by)
-    return recorded
+        in_order = iter(recorded)
+        done = []
+        for b in batches:
+            made = [next(in_order) for _ in b.sessions]
+            for session, details in zip(made, b.sessions, strict=True):
+                if session.risk_concern:
+                    escalate_risk(session, protocol, details.risk_concern.strip(), by=b.by)
+            done.append(made)
+    return done
 
 
 def _check_session(
@@ -264,15 +301,26 @@ def _trial_managers_emails() -> list[str]:
 def record_contact_attempt(
     participant: Participant, *, by: User, on: dt.date, method: str, reached: bool, notes: str = ""
 ) -> ContactAttempt:
-    if not CaseloadAssignment.objects.filter(participant=participant, worker=by).exists():
-        raise ValidationError(f"{participant.trial_id} is not on your caseload")
-    return record_creation(
-        ContactAttempt(
-            participant=participant, worker=by, on=on, method=method, reached=reached, notes=notes
-        ),
-        by=by,
-        reason="contact attempt recorded",
+    return record_contact_attempts(
+        [
+            ContactAttempt(
+                participant=participant, worker=by, on=on, method=method, reached=reached, notes=notes
+            )
+        ]
+    )[0]
+
+
+def record_contact_attempts(attempts: Sequence[ContactAttempt]) -> list[ContactAttempt]:
+    """Attempts by peer support workers to reach participants on their own caseloads, all or none."""
+    caseloads = set(
+        CaseloadAssignment.objects.filter(participant__in={a.participant_id for a in attempts}).values_list(
+            "participant_id", "worker_id"
+        )
     )
+    for attempt in attempts:
+        if (attempt.participant_id, attempt.worker_id) not in caseloads:
+            raise ValidationError(f"{attempt.participant.trial_id} is not on your caseload")
+    return record_creations(attempts, by=[a.worker for a in attempts], reason="contact attempt recorded")
 
 
 def record_supervision(

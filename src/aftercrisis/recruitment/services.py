@@ -11,7 +11,7 @@ from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update, record_creations
+from aftercrisis.audit import audited_changes, audited_update, record_creations
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
 from aftercrisis.recruitment.eligibility import EligibilityError, assess
@@ -115,16 +115,17 @@ def record_screenings(protocol: Protocol, screenings: Sequence[Screened]) -> lis
             )
         )
     recorded = record_creations(rows, by=[s.by for s in screenings], reason="screened")
-    for s, screening in zip(screenings, recorded, strict=True):
-        participant = locked[s.participant.pk]
-        status = Status.SCREENED if screening.outcome == ScreeningOutcome.ELIGIBLE else Status.NOT_ENROLLED
-        audited_update(
-            participant,
-            {"status": status},
-            by=s.by,
-            reason=f"screened: {screening.outcome.replace('_', ' ')}",
-        )
-        s.participant.status = participant.status
+    eligible = [r.outcome == ScreeningOutcome.ELIGIBLE for r in recorded]
+    audited_changes(
+        [
+            (locked[s.participant.pk], [{"status": Status.SCREENED if e else Status.NOT_ENROLLED}])
+            for s, e in zip(screenings, eligible, strict=True)
+        ],
+        by=[s.by for s in screenings],
+        reason=[f"screened: {r.outcome.replace('_', ' ')}" for r in recorded],
+    )
+    for s in screenings:
+        s.participant.status = locked[s.participant.pk].status
     return recorded
 
 
@@ -287,9 +288,12 @@ def record_consents(protocol: Protocol, consents: Sequence[Consented]) -> list[C
         by=[c.by for c in consents],
         reason=["consent taken" if first else f"re-consent on version {form.version}" for first in firsts],
     )
-    for c, first in zip(consents, firsts, strict=True):
-        if first:
-            participant = locked[c.participant.pk]
-            audited_update(participant, {"status": Status.CONSENTED}, by=c.by, reason="consent taken")
-            c.participant.status = participant.status
+    first = [c for c, f in zip(consents, firsts, strict=True) if f]
+    audited_changes(
+        [(locked[c.participant.pk], [{"status": Status.CONSENTED}]) for c in first],
+        by=[c.by for c in first],
+        reason="consent taken",
+    )
+    for c in first:
+        c.participant.status = locked[c.participant.pk].status
     return recorded
