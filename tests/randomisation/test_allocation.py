@@ -3,16 +3,20 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aftercrisis.accounts.roles import Role
 from aftercrisis.intervention.models import CaseloadAssignment
 from aftercrisis.notifications import backends
 from aftercrisis.participants.models import Status
 from aftercrisis.participants.services import update_identity
-from aftercrisis.randomisation.models import Allocation, AllocationSlot
-from aftercrisis.randomisation.services import RandomisationRefused, randomise
+from aftercrisis.randomisation.models import Allocation, AllocationSlot, StratumCursor
+from aftercrisis.randomisation.services import RandomisationRefused, randomise, randomise_all
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +143,82 @@ def test_allocation_history_records_who_and_why(allocation_lists, make_participa
     record = participant.allocation.history.get()
     assert record.history_user == staff[Role.TRIAL_MANAGER]
     assert record.history_change_reason == "randomised"
+
+
+def _with_address(participant, manager):
+    update_identity(
+        participant, {"address": "1 Mill Road", "postcode": "NW1 2AB"}, by=manager, reason="given"
+    )
+    return participant
+
+
+# Everything Django runs for one randomisation to peer support through the page, as production has it:
+# the session, the user, the second factor's device, the roles, the participant; then, in the
+# transaction, the participant with what readiness asks, the database lock, the stratum's cursor moved
+# on and the position it passed, the allocation (its uniqueness asked, written, versioned), the status
+# (written, versioned), the peer support workers and their caseloads, the assignment (its uniqueness
+# asked, written, versioned), the commit; and the notifications' recipients. One more where the
+# participant's row is locked by a query of its own (SQLite locks the database at BEGIN).
+RANDOMISE_QUERIES = 21
+
+
+@override_settings(OTP_REQUIRED_FOR_UNBLINDED=True, SESSION_COOKIE_AGE=24 * 3600)
+def test_one_randomisation_makes_a_fixed_number_of_queries_and_a_batch_no_more(
+    client, allocation_lists, make_participant, staff, actor_of, core_protocol
+):
+    manager = staff[Role.TRIAL_MANAGER]
+    client.force_login(manager)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=manager, name="app").persistent_id
+    session.save()
+    expected = RANDOMISE_QUERIES + connection.features.has_select_for_update
+    while True:
+        participant = _with_address(make_participant("CAM", Status.CONSENTED), manager)
+        url = reverse("participants:randomise", kwargs={"trial_id": participant.trial_id})
+        with CaptureQueriesContext(connection) as page:
+            assert client.post(url).status_code == 302
+        if participant.allocation.arm == "intervention":
+            break
+    assert len(page) == expected, [q["sql"][:80] for q in page]
+
+    batch = [(_with_address(make_participant("CAM", Status.CONSENTED), manager), None) for _ in range(8)]
+    actor = actor_of(Role.TRIAL_MANAGER)
+    with CaptureQueriesContext(connection) as service:
+        done = randomise_all(actor, batch, core_protocol, by=manager)
+    assert {d.allocation.arm for d in done} == {"intervention", "control"}
+    # The page's own reads before the service: the session, the user, the device, the roles, the participant.
+    assert len(service) == expected - 5
+
+
+def test_a_batch_takes_positions_in_the_order_given_and_a_repeat_is_found_not_made_again(
+    allocation_lists, make_participant, staff, actor_of, core_protocol, django_capture_on_commit_callbacks
+):
+    manager, actor = staff[Role.TRIAL_MANAGER], actor_of(Role.TRIAL_MANAGER)
+    before = make_participant("ISL", Status.RANDOMISED)
+    cam = [make_participant("CAM", Status.CONSENTED) for _ in range(3)]
+    isl = make_participant("ISL", Status.CONSENTED)
+    given = [(cam[2], None), (isl, None), (before, None), (cam[0], None), (cam[2], None), (cam[1], None)]
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        done = randomise_all(actor, given, core_protocol, by=manager)
+    assert [d.created for d in done] == [True, True, False, True, False, True]
+    assert done[2].allocation == before.allocation and done[4].allocation == done[0].allocation
+    assert [d.allocation.slot.position for d in done] == [1, 2, 1, 2, 1, 3]
+    assert all(p.status == Status.RANDOMISED for p, _ in given)
+    assert len(sent) == sum(len(d.notifications) for d in done if d.created) > 0
+    assert Allocation.objects.count() == 5
+
+
+def test_a_batch_with_one_participant_not_ready_allocates_nobody(
+    allocation_lists, make_participant, staff, actor_of, core_protocol
+):
+    ready = make_participant("CAM", Status.CONSENTED)
+    screened = make_participant("CAM", Status.SCREENED)
+    with pytest.raises(RandomisationRefused, match=f"{screened.trial_id} cannot be randomised: status"):
+        randomise_all(
+            actor_of(Role.TRIAL_MANAGER),
+            [(ready, None), (screened, None)],
+            core_protocol,
+            by=staff[Role.TRIAL_MANAGER],
+        )
+    assert not Allocation.objects.exists()
+    assert StratumCursor.objects.get(site__code="CAM").last_position == 0

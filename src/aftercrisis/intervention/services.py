@@ -28,6 +28,7 @@ from aftercrisis.intervention.models import (
 from aftercrisis.notifications import email, send_on_commit
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
+from aftercrisis.randomisation.models import Allocation
 from aftercrisis.randomisation.selectors import receives_peer_support
 from aftercrisis.workbook.content import load_workbook
 
@@ -51,24 +52,45 @@ def assign_to_caseload(
     )
 
 
-def assign_least_loaded_worker(
-    participant: Participant, protocol: Protocol, *, by: User, on: dt.date
-) -> CaseloadAssignment | None:
-    """Give a new intervention participant to the site's peer support worker with the fewest participants."""
-    workers = (
-        User.objects.filter(
-            Q(role_assignments__site_id=participant.site_id) | Q(role_assignments__site=None),
-            role_assignments__role=Role.PEER_SUPPORT_WORKER,
-            is_active=True,
-        )
-        .distinct()
-        .annotate(load=Count("caseload"))
-        .order_by("load", "pk")
+def assign_least_loaded_workers(
+    allocations: Sequence[Allocation], protocol: Protocol, *, by: User
+) -> list[CaseloadAssignment | None]:
+    """Give each new allocation to peer support, in order, to its site's peer support worker with the
+    fewest participants at that moment, from the day of randomisation; None for the other arms and where
+    the site has no peer support worker yet. One query for the workers and their caseloads, one write."""
+    supported = [a for a in allocations if a.arm == protocol.intervention.arm]
+    roles = (
+        RoleAssignment.objects.filter(role=Role.PEER_SUPPORT_WORKER, user__is_active=True)
+        .filter(Q(site_id__in={a.participant.site_id for a in supported}) | Q(site=None))
+        .select_related("user")
+        .annotate(load=Count("user__caseload"))
+        if supported
+        else []
     )
-    worker = workers.first()
-    if worker is None:
-        return None
-    return assign_to_caseload(participant, protocol, worker, by=by, on=on)
+    workers: dict[int, User] = {}
+    loads: dict[int, int] = {}
+    at: dict[int | None, set[int]] = {}
+    for role in roles:
+        workers[role.user_id], loads[role.user_id] = role.user, role.load
+        at.setdefault(role.site_id, set()).add(role.user_id)
+    given: list[CaseloadAssignment | None] = []
+    for allocation in allocations:
+        candidates = at.get(allocation.participant.site_id, set()) | at.get(None, set())
+        if allocation.arm != protocol.intervention.arm or not candidates:
+            given.append(None)
+            continue
+        chosen = min(candidates, key=lambda pk: (loads[pk], pk))
+        loads[chosen] += 1
+        given.append(
+            CaseloadAssignment(
+                participant=allocation.participant,
+                worker=workers[chosen],
+                assigned_on=allocation.randomised_on,
+                assigned_by=by,
+            )
+        )
+    record_creations([a for a in given if a is not None], by=by, reason="assigned to caseload")
+    return given
 
 
 @dataclass(frozen=True)

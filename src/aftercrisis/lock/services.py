@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,9 +38,26 @@ class DatabaseLocked(ValidationError):
     pass
 
 
+# Set inside `asked_once`: the database was open when the unit of work began.
+_found_open: ContextVar[bool] = ContextVar("found_open", default=False)
+
+
 def refuse_if_locked() -> None:
-    if is_locked():
+    if not _found_open.get() and is_locked():
         raise DatabaseLocked(LOCKED)
+
+
+@contextlib.contextmanager
+def asked_once() -> Iterator[None]:
+    """A unit of work that writes through several services asks whether the database is locked once, on
+    entry, not at each write: a lock taken while it runs applies from the next one, as it would had the
+    lock come a moment later."""
+    refuse_if_locked()
+    found = _found_open.set(True)
+    try:
+        yield
+    finally:
+        _found_open.reset(found)
 
 
 def lock_notice() -> str:

@@ -1,11 +1,12 @@
 """Who hears about an allocation: the trial managers, the site's peer support workers for the
 intervention arm, and the participant by letter. Never a masked role.
 
-The messages are composed inside the allocation's transaction and sent after it commits."""
+The messages are composed once the allocations are made and sent after their transaction commits."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -17,11 +18,29 @@ from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.models import Allocation
 
 
-def _emails(role: Role, site_id: int | None = None) -> list[str]:
+def _emails(role: Role) -> list[str]:
     where = Q(role_assignments__role=role, is_active=True) & ~Q(email="")
-    if site_id is not None:
-        where &= Q(role_assignments__site_id=site_id) | Q(role_assignments__site=None)
     return sorted(set(User.objects.filter(where).values_list("email", flat=True)))
+
+
+def _recipients(site_ids: set[int]) -> tuple[list[str], dict[int, list[str]]]:
+    """The trial managers' addresses, and each site's peer support workers' (those who work at every
+    site included), in one query."""
+    where = Q(role_assignments__role=Role.TRIAL_MANAGER)
+    where |= Q(role_assignments__role=Role.PEER_SUPPORT_WORKER) & (
+        Q(role_assignments__site_id__in=site_ids) | Q(role_assignments__site=None)
+    )
+    found = (
+        User.objects.filter(where, is_active=True)
+        .exclude(email="")
+        .values_list("email", "role_assignments__role", "role_assignments__site_id")
+    )
+    managers = sorted({e for e, role, _ in found if role == Role.TRIAL_MANAGER})
+    workers = {
+        site: sorted({e for e, role, at in found if role == Role.PEER_SUPPORT_WORKER and at in (site, None)})
+        for site in site_ids
+    }
+    return managers, workers
 
 
 def participant_letter(allocation: Allocation, trial: Protocol) -> str:
@@ -39,47 +58,53 @@ def participant_letter(allocation: Allocation, trial: Protocol) -> str:
     ).strip()
 
 
-def allocation_notices(allocation: Allocation, trial: Protocol) -> list[Message]:
-    """The allocation's notifications, not yet sent; a participant without a postal address gets no letter."""
-    participant = allocation.participant
-    arm = trial.arm(allocation.arm)
-    notices = []
-    managers = _emails(Role.TRIAL_MANAGER)
-    if managers:
-        notices.append(
-            email(
-                managers,
-                f"{trial.trial.short_name}: {participant.trial_id} randomised",
-                f"{participant.trial_id} at {participant.site.code} was randomised on "
-                f"{allocation.randomised_on:%d %b %Y} to: {arm.name}.",
-                reference=participant.trial_id,
+def allocation_notices(allocations: Sequence[Allocation], trial: Protocol) -> list[list[Message]]:
+    """Each allocation's notifications, not yet sent, with one query for the trial managers and the peer
+    support workers of all their sites; a participant without a postal address gets no letter.
+    The participants are read with their site and identity."""
+    notices: list[list[Message]] = [[] for _ in allocations]
+    if not allocations:
+        return notices
+    managers, workers = _recipients(
+        {a.participant.site_id for a in allocations if a.arm == trial.intervention.arm}
+    )
+    for allocation, sent in zip(allocations, notices, strict=True):
+        participant = allocation.participant
+        arm = trial.arm(allocation.arm)
+        if managers:
+            sent.append(
+                email(
+                    managers,
+                    f"{trial.trial.short_name}: {participant.trial_id} randomised",
+                    f"{participant.trial_id} at {participant.site.code} was randomised on "
+                    f"{allocation.randomised_on:%d %b %Y} to: {arm.name}.",
+                    reference=participant.trial_id,
+                )
             )
-        )
-    workers = _emails(Role.PEER_SUPPORT_WORKER, participant.site_id)
-    if allocation.arm == trial.intervention.arm and workers:
-        notices.append(
-            email(
-                workers,
-                f"{trial.trial.short_name}: a new participant for peer support at {participant.site.code}",
-                f"{participant.trial_id} joins peer support at {participant.site.code}. "
-                "Please arrange the first session within the next week.",
-                reference=participant.trial_id,
+        if allocation.arm == trial.intervention.arm and workers[participant.site_id]:
+            sent.append(
+                email(
+                    workers[participant.site_id],
+                    f"{trial.trial.short_name}: a new participant for peer support at {participant.site.code}",
+                    f"{participant.trial_id} joins peer support at {participant.site.code}. "
+                    "Please arrange the first session within the next week.",
+                    reference=participant.trial_id,
+                )
             )
-        )
-    identity = participant.identity
-    lines = [
-        f"{identity.given_name} {identity.family_name}",
-        *identity.address.splitlines(),
-        identity.postcode,
-    ]
-    # No usable postal address: the letter is given by hand instead.
-    with contextlib.suppress(NotificationRefused):
-        notices.append(
-            letter(
-                lines,
-                participant_letter(allocation, trial),
-                subject=f"Your place in the {trial.trial.short_name} study",
-                reference=participant.trial_id,
+        identity = participant.identity
+        lines = [
+            f"{identity.given_name} {identity.family_name}",
+            *identity.address.splitlines(),
+            identity.postcode,
+        ]
+        # No usable postal address: the letter is given by hand instead.
+        with contextlib.suppress(NotificationRefused):
+            sent.append(
+                letter(
+                    lines,
+                    participant_letter(allocation, trial),
+                    subject=f"Your place in the {trial.trial.short_name} study",
+                    reference=participant.trial_id,
+                )
             )
-        )
     return notices

@@ -8,18 +8,21 @@ the notifications after it commits, once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site, User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.audit import audited_update
+from aftercrisis.audit import audited_changes, audited_update, record_creation, record_creations
 from aftercrisis.intervention.models import CaseloadAssignment
-from aftercrisis.intervention.services import assign_least_loaded_worker
+from aftercrisis.intervention.services import assign_least_loaded_workers
+from aftercrisis.lock.services import asked_once
 from aftercrisis.notifications import Message, send_on_commit
 from aftercrisis.participants.models import Participant, Status
 from aftercrisis.protocol import Protocol
@@ -28,7 +31,7 @@ from aftercrisis.randomisation.engine import Minimiser, Slot, new_seed, permuted
 from aftercrisis.randomisation.lists import ListError, parse_csv, to_csv
 from aftercrisis.randomisation.minimisation import MissingFactor, draw_seed, factor_levels
 from aftercrisis.randomisation.models import Allocation, AllocationSlot, AllocationSource, StratumCursor
-from aftercrisis.randomisation.readiness import why_not_ready
+from aftercrisis.randomisation.readiness import why_not_ready, with_readiness
 
 
 @transaction.atomic
@@ -95,57 +98,134 @@ def randomise(
     concurrent requests queue, every position is used exactly once, and a double click assigns and
     notifies once.
     """
+    return randomise_all(actor, [(participant, on)], trial, by=by, notify=notify)[0]
+
+
+def randomise_all(
+    actor: Actor,
+    participants: Sequence[tuple[Participant, dt.date | None]],
+    trial: Protocol,
+    *,
+    by: User,
+    notify: bool = True,
+) -> list[Randomised]:
+    """randomise for each participant, with the day they were randomised (None: today), all or none:
+    each takes the next position of their stratum in the order given, and the locks, the checks and
+    the writes are made once for the lot."""
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
+    today = timezone.localdate()
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        existing: Allocation | None = Allocation.objects.filter(participant=locked).first()
-        if existing is not None:
-            return Randomised(existing, created=False)
-        refusals = why_not_ready(locked, trial)
-        if refusals:
-            raise RandomisationRefused(f"{locked.trial_id} cannot be randomised: {'; '.join(refusals)}")
-        if trial.randomisation.method == "minimisation":
-            cursor, slot = _minimised_slot(locked, trial)
-        else:
-            cursor = StratumCursor.objects.select_for_update().filter(site=locked.site).first()
-            slot = (
-                AllocationSlot.objects.filter(site=locked.site, position=cursor.last_position + 1).first()
-                if cursor
-                else None
+        pks = sorted({p.pk for p, _ in participants})
+        if connection.features.has_select_for_update:  # SQLite's write lock, taken at BEGIN, holds them all
+            list(Participant.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+        # Read once the locks are held, so that an allocation committed while waiting for them is seen.
+        locked = with_readiness(
+            Participant.objects.filter(pk__in=pks).select_related("site", "identity", "allocation"), trial
+        ).in_bulk()
+        earlier = {pk: a for pk, p in locked.items() if (a := getattr(p, "allocation", None)) is not None}
+        ready: dict[int, tuple[Participant, dt.date]] = {}
+        for participant, on in participants:
+            if participant.pk in earlier or participant.pk in ready:
+                continue
+            refusals = why_not_ready(locked[participant.pk], trial)
+            if refusals:
+                raise RandomisationRefused(
+                    f"{participant.trial_id} cannot be randomised: {'; '.join(refusals)}"
+                )
+            ready[participant.pk] = (locked[participant.pk], on or today)
+        made, assignments = _allocate(list(ready.values()), trial, by=by) if ready else ([], [])
+    notices = _announce(made, trial, notify=notify)
+    first = {
+        a.participant_id: Randomised(a, True, assignment, sent)
+        for a, assignment, sent in zip(made, assignments, notices, strict=True)
+    }
+    done = []
+    for participant, _ in participants:
+        participant.status = locked[participant.pk].status
+        new = first.pop(participant.pk, None)
+        if new is None:  # allocated before, or earlier in this batch
+            allocation = earlier.get(participant.pk) or next(
+                a for a in made if a.participant_id == participant.pk
             )
-        if cursor is None or slot is None:
-            raise RandomisationRefused(
-                f"the allocation list for {locked.site.code} is used up; load more positions"
-            )
-        cursor.last_position = slot.position
-        cursor.save(update_fields=["last_position"])
-        allocation = Allocation(
-            participant=locked,
-            slot=slot,
-            arm=slot.arm,
-            randomised_on=on or timezone.localdate(),
-            allocated_by=by,
-        )
-        allocation._history_user = by  # type: ignore[attr-defined]
-        allocation._change_reason = "randomised"  # type: ignore[attr-defined]
-        allocation.save()
-        audited_update(locked, {"status": Status.RANDOMISED}, by=by, reason="randomised")
-        done = _follow_allocation(allocation, trial, by=by, notify=notify)
-    participant.refresh_from_db(fields=["status"])
+            new = Randomised(allocation, created=False)
+        done.append(new)
     return done
 
 
-def _follow_allocation(allocation: Allocation, trial: Protocol, *, by: User, notify: bool) -> Randomised:
-    """Within the allocation's transaction: the caseload, and the notifications queued for the commit."""
-    assignment = None
-    if allocation.arm == trial.intervention.arm:
-        assignment = assign_least_loaded_worker(
-            allocation.participant, trial, by=by, on=allocation.randomised_on
+def _allocate(
+    ready: Sequence[tuple[Participant, dt.date]], trial: Protocol, *, by: User
+) -> tuple[list[Allocation], list[CaseloadAssignment | None]]:
+    """The allocations, the participants' new status and the caseload, in the caller's transaction."""
+    with asked_once():
+        if trial.randomisation.method == "minimisation":
+            made = [_minimised(p, on, trial, by=by) for p, on in ready]  # each counts for the next
+        else:
+            slots = _next_positions([p for p, _ in ready])
+            made = record_creations(
+                [
+                    Allocation(participant=p, slot=slot, arm=slot.arm, randomised_on=on, allocated_by=by)
+                    for (p, on), slot in zip(ready, slots, strict=True)
+                ],
+                by=by,
+                reason="randomised",
+            )
+        audited_changes([(p, [{"status": Status.RANDOMISED}]) for p, _ in ready], by=by, reason="randomised")
+        return made, assign_least_loaded_workers(made, trial, by=by)
+
+
+def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]:
+    """Each participant's next position on their stratum's list, in the order given. Each stratum's
+    cursor is moved on first, which locks it until the transaction ends (in one order, so that batches
+    never wait on each other); then the positions it passed are read."""
+    wanted = Counter(p.site_id for p in participants)
+    for site_id, n in sorted(wanted.items()):
+        StratumCursor.objects.filter(site_id=site_id).update(last_position=F("last_position") + n)
+    cursor = StratumCursor.objects.filter(site_id=OuterRef("site_id")).values("last_position")
+    passed = (
+        AllocationSlot.objects.filter(site_id__in=wanted)
+        .annotate(last=Subquery(cursor))
+        .filter(position__gt=F("last") - max(wanted.values(), default=0), position__lte=F("last"))
+        .order_by("position")
+    )
+    slots: dict[int, list[AllocationSlot]] = {}
+    for slot in passed:
+        if slot.position > slot.last - wanted[slot.site_id]:  # type: ignore[attr-defined]
+            slots.setdefault(slot.site_id, []).append(slot)
+    for participant in participants:
+        if len(slots.get(participant.site_id, [])) < wanted[participant.site_id]:
+            raise RandomisationRefused(
+                f"the allocation list for {participant.site.code} is used up; load more positions"
+            )
+    return [slots[p.site_id].pop(0) for p in participants]
+
+
+def _minimised(participant: Participant, on: dt.date, trial: Protocol, *, by: User) -> Allocation:
+    cursor, slot = _minimised_slot(participant, trial)
+    if cursor is None or slot is None:
+        raise RandomisationRefused(
+            f"the allocation list for {participant.site.code} is used up; load more positions"
         )
-    notices = tuple(allocation_notices(allocation, trial)) if notify else ()
-    send_on_commit(notices)
-    return Randomised(allocation, created=True, assignment=assignment, notifications=notices)
+    cursor.last_position = slot.position
+    cursor.save(update_fields=["last_position"])
+    return record_creation(
+        Allocation(participant=participant, slot=slot, arm=slot.arm, randomised_on=on, allocated_by=by),
+        by=by,
+        reason="randomised",
+    )
+
+
+def _announce(
+    allocations: Sequence[Allocation], trial: Protocol, *, notify: bool
+) -> list[tuple[Message, ...]]:
+    """The allocations' notifications, composed once they are made and sent once their transaction
+    commits (at once outside a caller's transaction)."""
+    if not notify:
+        return [() for _ in allocations]
+    notices = [tuple(n) for n in allocation_notices(allocations, trial)]
+    for messages in notices:
+        send_on_commit(messages)
+    return notices
 
 
 def set_up_minimisation() -> None:
@@ -256,7 +336,7 @@ def enter_backup_allocation(
         raise PermissionDenied
     if arm not in trial.arm_codes:
         raise RandomisationRefused({"arm": f"{arm!r} is not an arm of this trial"})
-    with transaction.atomic():
+    with transaction.atomic(), asked_once():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         if Allocation.objects.filter(participant=locked).exists():
             raise RandomisationRefused({"participant": f"{locked.trial_id} already has an allocation"})
@@ -274,21 +354,23 @@ def enter_backup_allocation(
             raise RandomisationRefused({"position": f"{locked.site.code} has no list position {position}"})
         cursor.last_position = position
         cursor.save(update_fields=["last_position"])
-        allocation = Allocation(
-            participant=locked,
-            slot=slot,
-            arm=arm,
-            randomised_on=on,
-            allocated_by=by,
-            source=AllocationSource.BACKUP,
-            matches_list=slot.arm == arm,
+        allocation = record_creation(
+            Allocation(
+                participant=locked,
+                slot=slot,
+                arm=arm,
+                randomised_on=on,
+                allocated_by=by,
+                source=AllocationSource.BACKUP,
+                matches_list=slot.arm == arm,
+            ),
+            by=by,
+            reason="backup procedure, entered afterwards",
         )
-        allocation._history_user = by  # type: ignore[attr-defined]
-        allocation._change_reason = "backup procedure, entered afterwards"  # type: ignore[attr-defined]
-        allocation.save()
         audited_update(
             locked, {"status": Status.RANDOMISED}, by=by, reason="randomised by the backup procedure"
         )
-        done = _follow_allocation(allocation, trial, by=by, notify=notify)
-    participant.refresh_from_db(fields=["status"])
-    return done
+        [assignment] = assign_least_loaded_workers([allocation], trial, by=by)
+    [notices] = _announce([allocation], trial, notify=notify)
+    participant.status = locked.status
+    return Randomised(allocation, created=True, assignment=assignment, notifications=notices)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from aftercrisis.participants.models import Participant
@@ -25,10 +27,9 @@ def consent_covers(participant: Participant, item: str) -> bool:
     return bool(consent and consent.items.get(item, False))
 
 
-def missing_required_items(participant: Participant, protocol: Protocol) -> list[str]:
-    """Required items of the current form that the participant has not agreed to on that form."""
-    consent = ConsentRecord.objects.filter(participant=participant, version=protocol.consent.version).first()
-    agreed = consent.items if consent else {}
+def missing_required_items(agreed: Mapping[str, bool], protocol: Protocol) -> list[str]:
+    """Required items of the current form that the participant has not agreed to on that form, from their
+    answers on it (none when they have not signed it)."""
     return [i.code for i in protocol.consent.items if i.required and not agreed.get(i.code, False)]
 
 
