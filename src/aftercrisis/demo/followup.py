@@ -95,12 +95,14 @@ def _date(value: object) -> dt.date:
 
 def _episodes(demo: Demo) -> None:
     episodes = demo.trial.episodes
+    # Each researcher enters the episodes of their sites' participants together.
+    entered: dict[User, tuple[Actor, list[EpisodeDraft]]] = {}
     for index, rows in episodes.groupby("participant"):
         participant = demo.participants.get(int(index))  # type: ignore[arg-type]
         if participant is None:
             continue
         user, actor = _researcher(demo, participant)
-        drafts = [
+        entered.setdefault(user, (actor, []))[1].extend(
             EpisodeDraft(
                 participant,
                 str(r.setting),
@@ -115,7 +117,8 @@ def _episodes(demo: Demo) -> None:
             )
             for r in rows.itertuples()
             if _date(r.start) <= demo.today
-        ]
+        )
+    for user, (actor, drafts) in entered.items():
         record_episodes(actor, demo.protocol, drafts, by=user, today=demo.today)
     # Half of the self-reports that match a clinical record are reconciled; the rest wait on the page.
     manager = demo.users["manager"]
