@@ -11,6 +11,7 @@ from aftercrisis.accounts.roles import Role
 from aftercrisis.audit import REASON_MAX_LENGTH, history_of
 from aftercrisis.participants.models import Identity, Participant, Status
 from aftercrisis.participants.services import (
+    move_all,
     move_to,
     register_participant,
     update_identity,
@@ -241,6 +242,16 @@ def test_lifecycle_moves_only_forward(make_participant, staff):
     move_to(participant, Status.WITHDRAWN, by=staff[Role.RESEARCHER], reason="does not want to take part")
     with pytest.raises(ValidationError):
         move_to(participant, Status.SCREENED, by=staff[Role.RESEARCHER], reason="again")
+
+
+def test_moves_made_together_are_refused_whole_naming_the_participant(make_participant, staff):
+    stays, cannot = make_participant(), make_participant()
+    with pytest.raises(ValidationError, match=f"{cannot.trial_id} cannot go from referred to randomised"):
+        move_all(
+            [(stays, Status.WITHDRAWN), (cannot, Status.RANDOMISED)], by=staff[Role.RESEARCHER], reason="tidy"
+        )
+    stays.refresh_from_db()
+    assert stays.status == Status.REFERRED
 
 
 def test_the_list_filters_only_by_a_listed_site(client, make_participant, staff):

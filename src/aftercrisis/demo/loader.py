@@ -38,7 +38,7 @@ from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
-from aftercrisis.participants.services import Referral, move_to, register_participant, register_participants
+from aftercrisis.participants.services import Referral, move_all, register_participant, register_participants
 from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
@@ -315,6 +315,7 @@ def _follow_up(enrolled: list[tuple[Participant, _Plan]], protocol: Protocol, to
         by=[plan.researcher for _, plan, _, _ in visits],
         reason=[reason for _, _, _, reason in visits],
     )
+    completed = []
     for participant, plan in enrolled:
         if plan.withdrew:
             withdraw(
@@ -327,7 +328,12 @@ def _follow_up(enrolled: list[tuple[Participant, _Plan]], protocol: Protocol, to
                 by=plan.researcher,
             )
         elif all(w.closes < today for w in follow_up_windows(protocol, plan.randomised_on)):
-            move_to(participant, Status.COMPLETED, by=plan.researcher, reason="follow-up complete")
+            completed.append((participant, plan.researcher))
+    move_all(
+        [(participant, Status.COMPLETED) for participant, _ in completed],
+        by=[researcher for _, researcher in completed],
+        reason="follow-up complete",
+    )
 
 
 def _researcher_for(site: Site, users: dict[str, User]) -> User:

@@ -17,7 +17,7 @@ from aftercrisis.audit import record_creations
 from aftercrisis.demo.people import TestNhsNumbers, identity
 from aftercrisis.followup.models import VisitMethod, VisitOutcome, VisitRecord
 from aftercrisis.participants.models import Identity, Participant
-from aftercrisis.participants.services import register_participant
+from aftercrisis.participants.services import Referral, register_participants
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.unblinding import decide_unblinding, request_unblinding
 from aftercrisis.recruitment.models import DeclineReason, NotApproachedReason, ScreeningOutcome
@@ -28,7 +28,6 @@ from aftercrisis.recruitment.services import (
     record_consents,
     record_decline,
     record_screen_failure_counts,
-    record_screening,
     record_screenings,
 )
 
@@ -118,14 +117,18 @@ def extend(demo: Demo) -> None:
     codes = sorted(sites)
     n = len(demo.participants)
     criteria = [c.code for c in protocol.eligibility.inclusion + protocol.eligibility.exclusion]
-    # Named referrals that went no further: about one for every eight randomised.
-    for _ in range(max(n // 8, 3)):
+    # Named referrals that went no further: about one for every eight randomised, drawn first and
+    # then referred, screened and declined together.
+    referrals: list[Referral] = []
+    screenings: list[tuple[User, dt.date, dict[str, bool], str | None, str]] = []
+    declines: dict[int, str] = {}  # position among the referrals -> reason
+    for k in range(max(n // 8, 3)):
         site = sites[rng.choice(codes)]
         researcher = _researcher_for(site, demo.users)
         referred_on = start + dt.timedelta(days=rng.randrange(span))
         sex = rng.choice(["female", "male"])
-        with transaction.atomic():
-            p = register_participant(
+        referrals.append(
+            Referral(
                 site=site,
                 referred_on=referred_on,
                 by=demo.users[f"referrer.{site.code.lower()}"],
@@ -134,22 +137,32 @@ def extend(demo: Demo) -> None:
                 ),
                 research={"sex": sex},
             )
-            actor = researcher_actor(researcher)
-            on = referred_on + dt.timedelta(days=rng.randrange(1, 6))
-            roll = rng.random()
-            if roll < 0.3:
-                answers = eligible_answers(protocol)
-                failed = rng.choice(criteria)
-                answers[failed] = not answers[failed]
-                record_screening(actor, p, protocol, answers=answers, on=on, by=researcher)
-            elif roll < 0.5:
-                record_screening(
-                    actor, p, protocol, answers=eligible_answers(protocol), on=on, by=researcher,
-                    outcome=ScreeningOutcome.NOT_APPROACHED, reason=rng.choice(NotApproachedReason.values),
-                )  # fmt: skip
-            else:
-                record_screening(actor, p, protocol, answers=eligible_answers(protocol), on=on, by=researcher)
-                record_decline(actor, p, reason=rng.choice(DeclineReason.values), by=researcher)
+        )
+        on = referred_on + dt.timedelta(days=rng.randrange(1, 6))
+        answers = eligible_answers(protocol)
+        roll = rng.random()
+        if roll < 0.3:
+            failed = rng.choice(criteria)
+            answers[failed] = not answers[failed]
+            screenings.append((researcher, on, answers, None, ""))
+        elif roll < 0.5:
+            reason = rng.choice(NotApproachedReason.values)
+            screenings.append((researcher, on, answers, ScreeningOutcome.NOT_APPROACHED, reason))
+        else:
+            screenings.append((researcher, on, answers, None, ""))
+            declines[k] = rng.choice(DeclineReason.values)
+    with transaction.atomic():
+        referred = register_participants(referrals)
+        record_screenings(
+            protocol,
+            [
+                Screened(researcher_actor(researcher), p, answers, on, researcher, outcome, reason)
+                for p, (researcher, on, answers, outcome, reason) in zip(referred, screenings, strict=True)
+            ],
+        )
+        for k, reason in declines.items():
+            researcher = screenings[k][0]
+            record_decline(researcher_actor(researcher), referred[k], reason=reason, by=researcher)
     # People screened from the caseload and never referred: a count a week per site, no identity.
     weights = {"not_eligible": 0.6, "not_approached": 0.15, "declined": 0.25}
     counted: dict[User, list[ScreenFailureCount]] = {}

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from aftercrisis.accounts.models import Site, User
-from aftercrisis.audit import audited_update, record_creations
+from aftercrisis.audit import audited_changes, audited_update, record_creations
 from aftercrisis.participants.models import (
     Identity,
     Participant,
@@ -149,10 +149,18 @@ def update_identity(
 
 
 def move_to(participant: Participant, status: str, *, by: User, reason: str) -> Participant:
-    if status not in TRANSITIONS[participant.status]:
-        raise ValidationError(
-            {
-                "status": f"{participant.trial_id} cannot go from {participant.get_status_display().lower()} to {status}"
-            }
-        )
-    return audited_update(participant, {"status": status}, by=by, reason=reason)
+    return move_all([(participant, status)], by=by, reason=reason)[0]
+
+
+def move_all(
+    moves: Sequence[tuple[Participant, str]], *, by: User | Sequence[User], reason: str
+) -> list[Participant]:
+    """move_to for each participant, all or none, written together."""
+    for participant, status in moves:
+        if status not in TRANSITIONS[participant.status]:
+            raise ValidationError(
+                {
+                    "status": f"{participant.trial_id} cannot go from {participant.get_status_display().lower()} to {status}"
+                }
+            )
+    return audited_changes([(p, [{"status": status}]) for p, status in moves], by=by, reason=reason)
