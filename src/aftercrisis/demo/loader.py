@@ -42,7 +42,7 @@ from aftercrisis.participants.services import Referral, move_all, register_parti
 from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
-from aftercrisis.randomisation.services import load_allocation_list, randomise
+from aftercrisis.randomisation.services import load_allocation_list, randomise, randomise_all
 from aftercrisis.recruitment.services import record_consents, record_screenings
 
 DEMO_PASSWORD = "demo-crisis-2026"
@@ -51,6 +51,7 @@ DEMO_PASSWORD = "demo-crisis-2026"
 RECRUITMENT_ENDED_DAYS_AGO = 420
 SPARE_SLOTS_PER_SITE = 40
 PIPELINE = [(Status.REFERRED, 6), (Status.SCREENED, 4), (Status.CONSENTED, 5), (Status.RANDOMISED, 12)]
+RANDOMISED_AT_ONCE = 100
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,8 @@ def load_demo(
     total = len(people) + sum(n for _, n in PIPELINE)
     rows = list(people.itertuples(index=False))
     # Everyone's course is drawn first, in the order the simulated trial lists them, so that they can
-    # all be referred, screened, consented and seen at baseline at once; each is then randomised in
-    # turn, and their follow-up written together.
+    # all be referred, screened, consented and seen at baseline at once, then randomised in that order,
+    # and their follow-up written together.
     plans = [_plan(row, protocol, sites, users, rng, numbers, today) for row in rows]
     with transaction.atomic():
         referred = register_participants([plan.referral for plan in plans])
@@ -189,13 +190,16 @@ def load_demo(
             ],
         )
         baselines([(p, plan.researcher, plan.randomised_on) for p, plan in enrolled])
-    randomised: dict[int, Participant] = {}
-    for done, (row, plan, participant) in enumerate(zip(rows, plans, referred, strict=True), start=1):
-        # One at a time, as the service allocates: each under its participant's and stratum's locks.
-        randomise(actor, participant, protocol, by=manager, on=plan.randomised_on, notify=False)
-        randomised[int(row.participant)] = participant  # type: ignore[arg-type]
+    # Each from their stratum's next position, as one at a time would; a hundred at a time, so that
+    # progress shows.
+    for start in range(0, len(enrolled), RANDOMISED_AT_ONCE):
+        batch = enrolled[start : start + RANDOMISED_AT_ONCE]
+        randomise_all(
+            actor, [(p, plan.randomised_on) for p, plan in batch], protocol, by=manager, notify=False
+        )
         if progress:
-            progress(done, total)
+            progress(start + len(batch), total)
+    randomised = {int(row.participant): p for row, p in zip(rows, referred, strict=True)}  # type: ignore[arg-type]
     with transaction.atomic():
         _follow_up(enrolled, protocol, today)
     _pipeline(protocol, sites, users, actor, rng, numbers, today, progress, done=len(people), total=total)
