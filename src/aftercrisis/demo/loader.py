@@ -37,6 +37,7 @@ from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_tr
 from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
+from aftercrisis.lock.services import asked_once
 from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
 from aftercrisis.participants.services import Referral, move_all, register_participant, register_participants
 from aftercrisis.participants.withdrawals import withdraw
@@ -144,6 +145,7 @@ def _date(value: object) -> dt.date:
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
+@asked_once()  # one unit of work: whether the database is locked is asked as it begins
 def load_demo(
     protocol: Protocol,
     *,
