@@ -316,22 +316,20 @@ def audited_changes(
         if written:
             writes.setdefault((model, tuple(sorted(written))), []).append(instance)
     with transaction.atomic(savepoint=False):
-        for (model, fields), instances in writes.items():
-            if len({i.pk for i in instances}) < len(instances):
-                raise ValueError(
-                    f"a {model._meta.verbose_name} is changed twice: give its changes as one row"
-                )
-            if len(instances) > 1:
-                model._base_manager.bulk_update(instances, fields)
+        for (kind, fields), same in writes.items():
+            if len({row.pk for row in same}) < len(same):
+                raise ValueError(f"a {kind._meta.verbose_name} is changed twice: give its changes as one row")
+            if len(same) > 1:
+                kind._base_manager.bulk_update(same, fields)
                 continue
-            instance = instances[0]
-            instance.skip_history_when_saving = True  # type: ignore[attr-defined]
+            (row,) = same
+            row.skip_history_when_saving = True  # type: ignore[attr-defined]
             try:
-                instance.save(update_fields=fields)
+                row.save(update_fields=fields)
             finally:
-                del instance.skip_history_when_saving  # type: ignore[attr-defined]
-        for model, made in versions.items():
-            _history_model(model).objects.bulk_create(made)
+                del row.skip_history_when_saving  # type: ignore[attr-defined]
+        for kind, made in versions.items():
+            _history_model(kind).objects.bulk_create(made)
     return [instance for instance, _ in rows]
 
 
