@@ -24,26 +24,18 @@ from aftercrisis.accounts.services import create_staff, sync_sites
 from aftercrisis.audit import record_creations
 from aftercrisis.demo import DEMO_SEED
 from aftercrisis.demo.people import TestNhsNumbers, identity
-from aftercrisis.demo.recruitment import (
-    baseline,
-    baselines,
-    consent,
-    consented,
-    researcher_actor,
-    screen,
-    screened,
-)
+from aftercrisis.demo.recruitment import baselines, consented, researcher_actor, screened
 from aftercrisis.design.simulate import SimulatedTrial, TrialConfig, simulate_trial
 from aftercrisis.design.simulate import Site as SimulatedSite
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.followup.schedule import follow_up_windows
 from aftercrisis.lock.services import asked_once
 from aftercrisis.participants.models import Participant, Status, WithdrawalLevel
-from aftercrisis.participants.services import Referral, move_all, register_participant, register_participants
+from aftercrisis.participants.services import Referral, move_all, register_participants
 from aftercrisis.participants.withdrawals import withdraw
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.engine import Slot, permuted_blocks
-from aftercrisis.randomisation.services import load_allocation_list, randomise, randomise_all
+from aftercrisis.randomisation.services import load_allocation_list, randomise_all
 from aftercrisis.recruitment.services import record_consents, record_screenings
 
 DEMO_PASSWORD = "demo-crisis-2026"
@@ -361,8 +353,10 @@ def _pipeline(
     done: int,
     total: int,
 ) -> None:
-    """Recent referrals on their way to randomisation, and a few recently randomised."""
+    """Recent referrals on their way to randomisation, and a few recently randomised: each drawn first,
+    then all referred, screened, consented, seen at baseline and randomised together, as far as each got."""
     codes = sorted(sites)
+    drawn: list[tuple[str, Referral, User, dt.date]] = []  # status, referral, researcher, day seen
     for status, count in PIPELINE:
         for _ in range(count):
             site = sites[rng.choice(codes)]
@@ -371,35 +365,48 @@ def _pipeline(
                 days=rng.randrange(30, 110) if status == Status.RANDOMISED else rng.randrange(1, 20)
             )
             sex = rng.choice(["female", "male"])
-            researcher = _researcher_for(site, users)
-            with transaction.atomic():
-                participant = register_participant(
-                    site=site,
-                    referred_on=referred_on,
-                    by=users[f"referrer.{site.code.lower()}"],
-                    identity=identity(
-                        rng, numbers, sex=sex, age=rng.randrange(19, 70), on=referred_on, site=site.code
-                    ),
-                    research={
-                        "sex": sex,
-                        "prior_admissions": rng.randrange(0, 4),
-                        "ethnicity": rng.choice(
-                            ["white", "white", "white", "black", "asian", "mixed", "other"]
-                        ),
-                    },
-                )
-                on = referred_on + dt.timedelta(days=rng.randrange(2, 10))
-                if status != Status.REFERRED:
-                    screen(participant, protocol, researcher, referred_on + dt.timedelta(days=1))
-                if status in (Status.CONSENTED, Status.RANDOMISED):
-                    consent(participant, protocol, researcher, min(on, today))
-                if status in (Status.CONSENTED, Status.RANDOMISED):
-                    baseline(participant, researcher, min(on, today))
-                if status == Status.RANDOMISED:
-                    randomise(actor, participant, protocol, by=users["manager"], on=on, notify=False)
-            done += 1
-            if progress:
-                progress(done, total)
+            referral = Referral(
+                site=site,
+                referred_on=referred_on,
+                by=users[f"referrer.{site.code.lower()}"],
+                identity=identity(
+                    rng, numbers, sex=sex, age=rng.randrange(19, 70), on=referred_on, site=site.code
+                ),
+                research={
+                    "sex": sex,
+                    "prior_admissions": rng.randrange(0, 4),
+                    "ethnicity": rng.choice(["white", "white", "white", "black", "asian", "mixed", "other"]),
+                },
+            )
+            on = referred_on + dt.timedelta(days=rng.randrange(2, 10))
+            drawn.append((status, referral, _researcher_for(site, users), on))
+    with transaction.atomic():
+        referred = register_participants([referral for _, referral, _, _ in drawn])
+        people = [(p, *d) for p, d in zip(referred, drawn, strict=True)]
+        record_screenings(
+            protocol,
+            [
+                screened(p, protocol, researcher, r.referred_on + dt.timedelta(days=1))
+                for p, status, r, researcher, _ in people
+                if status != Status.REFERRED
+            ],
+        )
+        agreed = [
+            (p, researcher, min(on, today))
+            for p, status, _, researcher, on in people
+            if status in (Status.CONSENTED, Status.RANDOMISED)
+        ]
+        record_consents(protocol, [consented(p, protocol, researcher, on) for p, researcher, on in agreed])
+        baselines(agreed)
+        randomise_all(
+            actor,
+            [(p, on) for p, status, _, _, on in people if status == Status.RANDOMISED],
+            protocol,
+            by=users["manager"],
+            notify=False,
+        )
+    if progress:
+        progress(done + len(drawn), total)
 
 
 from aftercrisis.demo import intervention as _intervention  # noqa: E402  (it builds on Demo, defined above)
