@@ -222,3 +222,40 @@ def test_a_batch_with_one_participant_not_ready_allocates_nobody(
         )
     assert not Allocation.objects.exists()
     assert StratumCursor.objects.get(site__code="CAM").last_position == 0
+
+
+def test_a_batch_shares_the_peer_support_as_one_at_a_time_would(
+    supported, make_participant, staff, actor_of, core_protocol, sites
+):
+    from aftercrisis.accounts.services import create_staff
+
+    def worker(name, site, active=True):
+        user = create_staff(
+            username=name, password="a-long-test-password-1", first_name="Peer", last_name=name,
+            email=f"{name}@example.org", roles=[(Role.PEER_SUPPORT_WORKER, site)],
+        )  # fmt: skip
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        return user
+
+    first = staff[Role.PEER_SUPPORT_WORKER]  # at CAM, with one participant already
+    already = supported()
+    assert already.caseload_assignment.worker == first
+    second, _, _ = (
+        worker("psw.cam.2", sites["CAM"]),
+        worker("psw.gone", sites["CAM"], False),
+        worker("psw.isl", sites["ISL"]),
+    )
+    batch = [(make_participant("CAM", Status.CONSENTED), None) for _ in range(10)]
+    done = randomise_all(actor_of(Role.TRIAL_MANAGER), batch, core_protocol, by=staff[Role.TRIAL_MANAGER])
+    given = [d.assignment.worker if d.assignment else None for d in done]
+    assert [w is not None for w in given] == [d.allocation.arm == "intervention" for d in done]
+    # Each to the least loaded of CAM's active workers at that moment, the earlier account on a tie.
+    expected, loads = [], {first: 1, second: 0}
+    for d in done:
+        if d.allocation.arm == "intervention":
+            chosen = min(loads, key=lambda w: (loads[w], w.pk))
+            loads[chosen] += 1
+            expected.append(chosen)
+    assert [w for w in given if w is not None] == expected and len(expected) >= 2
+    assert set(expected) == {first, second}

@@ -62,15 +62,13 @@ def assign_least_loaded_workers(
     roles = (
         RoleAssignment.objects.filter(role=Role.PEER_SUPPORT_WORKER, user__is_active=True)
         .filter(Q(site_id__in={a.participant.site_id for a in supported}) | Q(site=None))
-        .select_related("user")
         .annotate(load=Count("user__caseload"))
-        if supported
-        else []
+        .select_related("user")
     )
     workers: dict[int, User] = {}
     loads: dict[int, int] = {}
     at: dict[int | None, set[int]] = {}
-    for role in roles:
+    for role in roles if supported else roles.none():
         workers[role.user_id], loads[role.user_id] = role.user, role.load
         at.setdefault(role.site_id, set()).add(role.user_id)
     given: list[CaseloadAssignment | None] = []

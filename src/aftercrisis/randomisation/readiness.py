@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, TypeGuard
+
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django_stubs_ext import WithAnnotations
 
 from aftercrisis.followup.models import VisitOutcome, VisitRecord
 from aftercrisis.participants.models import Participant, Status
@@ -14,7 +17,14 @@ BASELINE = "baseline"
 BASELINE_INCOMPLETE = "the baseline questionnaires are not complete"
 
 
-def with_readiness(participants: QuerySet[Participant], protocol: Protocol) -> QuerySet[Participant]:
+class Readiness(TypedDict):
+    agreed_on_current_form: dict[str, bool] | None
+    baseline_complete: bool
+
+
+def with_readiness(
+    participants: QuerySet[Participant], protocol: Protocol
+) -> QuerySet[WithAnnotations[Participant, Readiness]]:
     """The participants with what readiness asks of them read in the same query: their answers on the
     current consent form, and whether their baseline is complete."""
     consent = ConsentRecord.objects.filter(participant=OuterRef("pk"), version=protocol.consent.version)
@@ -31,7 +41,7 @@ def why_not_ready(participant: Participant, protocol: Protocol) -> list[str]:
     through with_readiness is answered without asking the database again."""
     read = (
         participant
-        if hasattr(participant, "baseline_complete")
+        if _read_with_readiness(participant)
         else with_readiness(Participant.objects.filter(pk=participant.pk), protocol).get()
     )
     reasons = []
@@ -45,3 +55,7 @@ def why_not_ready(participant: Participant, protocol: Protocol) -> list[str]:
     if protocol.randomisation.require_baseline and not read.baseline_complete:
         reasons.append(BASELINE_INCOMPLETE)
     return reasons
+
+
+def _read_with_readiness(participant: Participant) -> TypeGuard[WithAnnotations[Participant, Readiness]]:
+    return hasattr(participant, "baseline_complete")

@@ -156,8 +156,11 @@ def randomise_all(
 def _allocate(
     ready: Sequence[tuple[Participant, dt.date]], trial: Protocol, *, by: User
 ) -> tuple[list[Allocation], list[CaseloadAssignment | None]]:
-    """The allocations, the participants' new status and the caseload, in the caller's transaction."""
+    """The participants' new status, the allocations and the caseload, in the caller's transaction. The
+    participants' rows are locked already, so their status is written first: the strata's cursors, which
+    every randomisation in the stratum waits for, are then held for as short a time as may be."""
     with asked_once():
+        audited_changes([(p, [{"status": Status.RANDOMISED}]) for p, _ in ready], by=by, reason="randomised")
         if trial.randomisation.method == "minimisation":
             made = [_minimised(p, on, trial, by=by) for p, on in ready]  # each counts for the next
         else:
@@ -170,7 +173,6 @@ def _allocate(
                 by=by,
                 reason="randomised",
             )
-        audited_changes([(p, [{"status": Status.RANDOMISED}]) for p, _ in ready], by=by, reason="randomised")
         return made, assign_least_loaded_workers(made, trial, by=by)
 
 
@@ -190,7 +192,7 @@ def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]
     )
     slots: dict[int, list[AllocationSlot]] = {}
     for slot in passed:
-        if slot.position > slot.last - wanted[slot.site_id]:  # type: ignore[attr-defined]
+        if slot.position > slot.last - wanted[slot.site_id]:
             slots.setdefault(slot.site_id, []).append(slot)
     for participant in participants:
         if len(slots.get(participant.site_id, [])) < wanted[participant.site_id]:
