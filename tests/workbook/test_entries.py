@@ -11,7 +11,7 @@ from aftercrisis.participants.models import ParticipantLink, Status
 from aftercrisis.workbook.content import EntryKey
 from aftercrisis.workbook.models import WorkbookEntry
 from aftercrisis.workbook.selectors import filled_workbook
-from aftercrisis.workbook.services import issue_workbook_link, save_answers
+from aftercrisis.workbook.services import issue_workbook_link, save_answers, save_workbooks
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,30 @@ def test_bad_answers_name_the_field_and_write_nothing(supported):
     ]
     assert len(errors["__all__"]) == 2
     assert not WorkbookEntry.objects.exists()
+
+
+def test_workbooks_saved_together_change_each_their_own_rows_or_none(supported):
+    first, second = supported(), supported()
+    goal = EntryKey("goals", "goal", 0, "goal")
+    save_answers(first, {goal: "Walk to the park"}, by=None, reason="written by the participant")
+    written = save_workbooks(
+        [(first, {goal: "Walk to the park twice a week"}), (second, {goal: "Call my sister"})],
+        by=None,
+        reason="written by the participant",
+    )
+    assert written == 2
+    assert dict(WorkbookEntry.objects.values_list("participant", "value")) == {
+        first.pk: "Walk to the park twice a week",
+        second.pk: "Call my sister",
+    }
+    with pytest.raises(ValidationError) as refused:
+        save_workbooks(
+            [(first, {goal: "Run"}), (second, {EntryKey("goals", "goal", 0, "review_on"): "soon"})],
+            by=None,
+            reason="written by the participant",
+        )
+    assert refused.value.message_dict["goal-0-review_on"][0].startswith(f"{second.trial_id}: ")
+    assert WorkbookEntry.objects.get(participant=first).value == "Walk to the park twice a week"
 
 
 def test_links_go_only_to_arms_the_protocol_offers_online(

@@ -24,7 +24,7 @@ from aftercrisis.intervention.services import (
 )
 from aftercrisis.participants.models import Participant
 from aftercrisis.workbook.content import EntryKey, load_workbook
-from aftercrisis.workbook.services import save_answers
+from aftercrisis.workbook.services import save_workbooks
 
 PLACES = ["Community centre", "Café near home", "Participant's home", "Library meeting room", "Team base"]
 TOPICS = [
@@ -221,6 +221,7 @@ def _workbooks(demo: Demo) -> None:
     """Many people who met their worker filled in some of the workbook."""
     rng = demo.rng
     started = demo.trial.sessions.groupby("participant").size()
+    written: list[tuple[Participant, dict[EntryKey, str]]] = []
     for index, n in started.items():  # index: the simulator's participant number
         participant: Participant | None = demo.participants.get(int(str(index)))
         if participant is None or rng.random() > 0.7:
@@ -239,7 +240,8 @@ def _workbooks(demo: Demo) -> None:
             answers[EntryKey("warning_signs", "sign", i, "sign")] = sign
         answers[EntryKey("support_network", "person", 0, "name")] = "GP surgery"
         answers[EntryKey("support_network", "person", 0, "contact")] = "01632 960000"
-        save_answers(participant, answers, by=None, reason="written by the participant")
+        written.append((participant, answers))
+    save_workbooks(written, by=None, reason="written by the participant")
 
 
 def _supervision(demo: Demo) -> None:

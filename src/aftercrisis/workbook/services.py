@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from aftercrisis.accounts.models import User
-from aftercrisis.audit import audited_update, record_creations
+from aftercrisis.audit import audited_changes, record_creations
 from aftercrisis.participants.links import IssuedLink, issue_link
 from aftercrisis.participants.models import LinkPurpose, Participant, Status
 from aftercrisis.protocol import Protocol
@@ -25,7 +25,6 @@ def issue_workbook_link(participant: Participant, protocol: Protocol, *, by: Use
     return issue_link(participant, LinkPurpose.WORKBOOK, by=by)
 
 
-@transaction.atomic
 def save_answers(
     participant: Participant,
     answers: Mapping[EntryKey, str],
@@ -38,26 +37,46 @@ def save_answers(
 
     Every answer is checked first, so bad input changes nothing. Returns the number of rows written.
     """
+    return save_workbooks([(participant, answers)], by=by, reason=reason, edition=edition)
+
+
+@transaction.atomic
+def save_workbooks(
+    workbooks: Sequence[tuple[Participant, Mapping[EntryKey, str]]],
+    *,
+    by: User | None,
+    reason: str,
+    edition: str | None = None,
+) -> int:
+    """save_answers for each participant's answers, all or none, with one query of each kind for the
+    lot; a refusal names the participant when there is more than one."""
     workbook = load_workbook(edition) if edition else load_workbook()
-    parsed: dict[EntryKey, str] = {}
-    errors: dict[str, list[str]] = {}
-    for key, raw in answers.items():
-        try:
-            prompt = workbook.field(key.section, key.group, key.field)
-            if key.group and key.item >= workbook.section(key.section).group(key.group).rows:
-                raise KeyError(key)
-            parsed[key] = parse_value(prompt, raw)
-        except KeyError:
-            errors.setdefault("__all__", []).append(
-                f"The workbook has no place for {key.section}.{key.field}"
-            )
-        except ValueError as exc:
-            errors.setdefault(_field_name(key), []).append(str(exc))
-    if errors:
-        raise ValidationError(errors)
+    checked: list[tuple[Participant, dict[EntryKey, str]]] = []
+    for participant, answers in workbooks:
+        parsed: dict[EntryKey, str] = {}
+        errors: dict[str, list[str]] = {}
+        for key, raw in answers.items():
+            try:
+                prompt = workbook.field(key.section, key.group, key.field)
+                if key.group and key.item >= workbook.section(key.section).group(key.group).rows:
+                    raise KeyError(key)
+                parsed[key] = parse_value(prompt, raw)
+            except KeyError:
+                errors.setdefault("__all__", []).append(
+                    f"The workbook has no place for {key.section}.{key.field}"
+                )
+            except ValueError as exc:
+                errors.setdefault(_field_name(key), []).append(str(exc))
+        if errors:
+            if len(workbooks) > 1:
+                errors = {f: [f"{participant.trial_id}: {m}" for m in ms] for f, ms in errors.items()}
+            raise ValidationError(errors)
+        checked.append((participant, parsed))
     existing = {
-        EntryKey(e.section, e.group, e.item, e.field): e
-        for e in WorkbookEntry.objects.filter(participant=participant, edition=workbook.version)
+        (e.participant_id, EntryKey(e.section, e.group, e.item, e.field)): e
+        for e in WorkbookEntry.objects.filter(
+            participant__in=[p for p, _ in checked], edition=workbook.version
+        )
     }
     new = [
         WorkbookEntry(
@@ -69,16 +88,17 @@ def save_answers(
             field=key.field,
             value=value,
         )
+        for participant, parsed in checked
         for key, value in parsed.items()
-        if key not in existing and value
+        if (participant.pk, key) not in existing and value
     ]
     changed = [
-        (existing[key], value)
+        (entry, [{"value": value}])
+        for participant, parsed in checked
         for key, value in parsed.items()
-        if key in existing and existing[key].value != value
+        if (entry := existing.get((participant.pk, key))) is not None and entry.value != value
     ]
-    for entry, value in changed:
-        audited_update(entry, {"value": value}, by=by, reason=reason)
+    audited_changes(changed, by=by, reason=reason)
     return len(record_creations(new, by=by, reason=reason)) + len(changed)
 
 
