@@ -86,6 +86,24 @@ def test_duckdb_matches_the_reference(routine_data, definition, reference):
     _assert_same_cohort(derived, reference)
 
 
+def test_rates_by_team_add_up_the_reference(routine_data, definition, reference):
+    with open_tables(str(routine_data)) as tables:
+        teams = cohort.by_team(cohort.derive(tables, definition)).execute().set_index("team")
+    expected = (
+        reference.assign(known=reference["readmitted"].notna())
+        .groupby("team")
+        .agg(
+            index_events=("person_id", "size"),
+            exposed=("exposed", "sum"),
+            known=("known", "sum"),
+            readmitted=("readmitted", "sum"),
+            days_at_risk=("days", "sum"),
+            bed_days=("bed_days", "sum"),
+        )
+    )
+    pd.testing.assert_frame_equal(teams.astype("int64"), expected.astype("int64"), check_names=False)
+
+
 def test_duckdb_reads_csv_as_it_reads_parquet(tmp_path, definition):
     from aftercrisis.evaluation.synthesise import synthesise
 

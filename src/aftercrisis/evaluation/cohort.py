@@ -91,7 +91,7 @@ def _day(on: ir.DateValue) -> ir.IntegerValue:
     return on.delta(ibis.literal(EPOCH), unit="day")
 
 
-def _reached(episodes: ir.Table, definition: Definition) -> ir.Table:
+def _reached(episodes: ir.Table) -> ir.Table:
     """Each interval with how far the person's earlier intervals reached: `reach` over every setting and
     `reach_bed` over residential ones (null where there is none), ordered by start then stop.
 
@@ -102,21 +102,21 @@ def _reached(episodes: ir.Table, definition: Definition) -> ir.Table:
     earlier = ibis.window(
         group_by=episodes.person_id, order_by=[episodes.start, episodes.stop], rows=(None, -1)
     )
-    bed = episodes.setting.isin(sorted(definition.residential))
     return episodes.mutate(
-        bed=bed,
         reach=episodes.stop.max().over(earlier),
-        reach_bed=ibis.ifelse(bed, episodes.stop, ibis.null("int64")).max().over(earlier),
+        reach_bed=ibis.ifelse(episodes.bed, episodes.stop, ibis.null("int64")).max().over(earlier),
     )
 
 
 def _episodes(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
-    """Acute-care intervals in days (person_id, setting, start, stop); open episodes run past the data."""
+    """Acute-care intervals in days (person_id, bed, start, stop), `bed` where the setting is residential;
+    open episodes run past the data. The setting itself is not carried: the window over the intervals sorts
+    every column they have."""
     acute = tables["acute_episodes"]
     past_end = (definition.data_end - EPOCH).days + 1
     intervals = acute.filter(acute.setting.isin(sorted(definition.settings - {REACCEPTANCE}))).select(
         person_id=acute.person_id,
-        setting=acute.setting,
+        bed=acute.setting.isin(sorted(definition.residential)),
         start=_day(acute.admitted),
         stop=_day(acute.discharged).fill_null(past_end),
     )
@@ -125,7 +125,7 @@ def _episodes(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Tabl
         intervals = intervals.union(
             again.select(
                 person_id=again.person_id,
-                setting=ibis.literal(REACCEPTANCE),
+                bed=ibis.literal(REACCEPTANCE in definition.residential),
                 start=_day(again.accepted),
                 stop=_day(again.accepted),
             )
@@ -163,30 +163,26 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
         ibis.least(ibis.literal(horizon), last_day - base.day0, (base.died - base.day0).fill_null(horizon)), 0
     )
     base = base.mutate(end=end)
-    key = ["person_id", "episode_id"]
-    anchor = base.select(*key, "day0", "accepted", last=base.day0 + base.end)
+    key = "episode_id"  # an index event is its crisis episode
+    anchor = base.select("person_id", key, "day0", "accepted", last=base.day0 + base.end)
 
-    reached = _reached(_episodes(tables, definition), definition)
+    reached = _reached(_episodes(tables, definition))
 
-    # Readmissions (spells starting on days 1 to E) and prior admissions, from the starts of spells.
-    starts = reached.filter(reached.reach.isnull() | (reached.start > reached.reach)).select(
-        "person_id", "start"
-    )
-    after = anchor.join(starts, "person_id")
-    readmission = (after.start > after.day0) & (after.start <= after.last)
-    before = (after.start < after.accepted) & (after.start >= after.accepted - PRIOR_DAYS)
+    # Each index event with its person's intervals, in one join: readmissions (spells starting on days 1 to E)
+    # and prior admissions from the intervals that start a spell; nights 0 to E-1 in residential settings,
+    # each night once, from what each stay adds beyond the earlier ones.
+    after = anchor.join(reached, "person_id")
+    spell = after.reach.isnull() | (after.start > after.reach)
+    readmission = spell & (after.start > after.day0) & (after.start <= after.last)
+    before = spell & (after.start < after.accepted) & (after.start >= after.accepted - PRIOR_DAYS)
+    low = ibis.greatest(after.start, after.reach_bed.fill_null(after.start), after.day0)
+    high = ibis.least(after.stop, after.last)
     spells = after.group_by(key).agg(
         n_readmissions=ibis.ifelse(readmission, 1, 0).sum(),
         first_start=ibis.ifelse(readmission, after.start, ibis.null("int64")).min(),
         prior_admissions=ibis.ifelse(before, 1, 0).sum(),
+        bed_days=ibis.ifelse(after.bed & (high > low), high - low, 0).sum(),
     )
-
-    # Nights 0 to E-1 in residential settings, each night once: what each stay adds beyond the earlier ones.
-    stays = reached.filter(reached.bed).select("person_id", "start", "stop", "reach_bed")
-    beds = anchor.join(stays, "person_id")
-    low = ibis.greatest(beds.start, beds.reach_bed.fill_null(beds.start), beds.day0)
-    high = ibis.least(beds.stop, beds.last)
-    nights = beds.filter(high > low).group_by(key).agg(bed_days=(high - low).sum())
 
     contacts = tables["peer_support_contacts"]
     contacts = contacts.filter(contacts.attended).select("person_id", on=_day(contacts.contact_date))
@@ -199,7 +195,7 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
         .agg(contacts=lambda t: t.count())
     )
 
-    joined = base.left_join(spells, key).left_join(nights, key).left_join(attended, key)
+    joined = base.left_join(spells, key).left_join(attended, key)
     died_within = joined.died.notnull() & (joined.died - joined.day0 <= horizon)
     complete = (joined.end == horizon) | (died_within & (joined.died - joined.day0 == joined.end))
     n_contacts = joined.contacts.fill_null(0)
@@ -229,7 +225,11 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
 
 
 def by_team(cohort: ir.Table) -> ir.Table:
-    """Index events, exposure and one-year readmission per team."""
+    """Index events, exposure, one-year readmission, days at risk and bed days per team.
+
+    `days_at_risk` adds up each index event's days to its first readmission or the end of its follow-up, so
+    readmitted / days_at_risk is the rate of first readmission, which counts people whose follow-up was cut
+    short too."""
     return (
         cohort.group_by("team")
         .agg(
@@ -237,6 +237,7 @@ def by_team(cohort: ir.Table) -> ir.Table:
             exposed=ibis.ifelse(cohort.exposed, 1, 0).sum(),  # PostgreSQL casts no boolean to an integer
             known=ibis.ifelse(cohort.readmitted.notnull(), 1, 0).sum(),
             readmitted=cohort.readmitted.sum(),
+            days_at_risk=cohort.days.sum(),
             bed_days=cohort.bed_days.sum(),
         )
         .order_by("team")
