@@ -117,7 +117,8 @@ def randomise_all(
     today = timezone.localdate()
     with transaction.atomic():
         pks = sorted({p.pk for p, _ in participants})
-        if connection.features.has_select_for_update:  # SQLite's write lock, taken at BEGIN, holds them all
+        # In one order, as the cursors are; SQLite's write lock, taken at BEGIN, holds them all already.
+        if connection.features.has_select_for_update:
             list(Participant.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
         # Read once the locks are held, so that an allocation committed while waiting for them is seen.
         locked = with_readiness(
@@ -178,8 +179,8 @@ def _allocate(
 
 def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]:
     """Each participant's next position on their stratum's list, in the order given. Each stratum's
-    cursor is moved on first, which locks it until the transaction ends (in one order, so that batches
-    never wait on each other); then the positions it passed are read."""
+    cursor is moved on first, which locks it until the transaction ends (in one order, so that two
+    batches cannot each hold a cursor the other waits for); then the positions it passed are read."""
     wanted = Counter(p.site_id for p in participants)
     for site_id, n in sorted(wanted.items()):
         StratumCursor.objects.filter(site_id=site_id).update(last_position=F("last_position") + n)
