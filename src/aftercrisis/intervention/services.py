@@ -53,12 +53,13 @@ def assign_to_caseload(
 
 
 def assign_least_loaded_workers(
-    allocations: Sequence[Allocation], protocol: Protocol, *, by: User
+    allocations: Sequence[Allocation], to_peer_support: Sequence[bool], *, by: User
 ) -> list[CaseloadAssignment | None]:
-    """Give each new allocation to peer support, in order, to its site's peer support worker with the
-    fewest participants at that moment, from the day of randomisation; None for the other arms and where
-    the site has no peer support worker yet. One query for the workers and their caseloads, one write."""
-    supported = [a for a in allocations if a.arm == protocol.intervention.arm]
+    """Give each new allocation to peer support (`to_peer_support`, said by the randomisation service, which
+    alone reads arms), in order, to its site's peer support worker with the fewest participants at that
+    moment, from the day of randomisation; None for the others and where the site has no peer support
+    worker yet. One query for the workers and their caseloads, one write."""
+    supported = [a for a, peer in zip(allocations, to_peer_support, strict=True) if peer]
     roles = (
         RoleAssignment.objects.filter(role=Role.PEER_SUPPORT_WORKER, user__is_active=True)
         .filter(Q(site_id__in={a.participant.site_id for a in supported}) | Q(site=None))
@@ -72,9 +73,9 @@ def assign_least_loaded_workers(
         workers[role.user_id], loads[role.user_id] = role.user, role.load
         at.setdefault(role.site_id, set()).add(role.user_id)
     given: list[CaseloadAssignment | None] = []
-    for allocation in allocations:
+    for allocation, peer in zip(allocations, to_peer_support, strict=True):
         candidates = at.get(allocation.participant.site_id, set()) | at.get(None, set())
-        if allocation.arm != protocol.intervention.arm or not candidates:
+        if not peer or not candidates:
             given.append(None)
             continue
         chosen = min(candidates, key=lambda pk: (loads[pk], pk))

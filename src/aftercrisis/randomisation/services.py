@@ -174,7 +174,8 @@ def _allocate(
                 by=by,
                 reason="randomised",
             )
-        return made, assign_least_loaded_workers(made, trial, by=by)
+        peer = [a.arm == trial.intervention.arm for a in made]
+        return made, assign_least_loaded_workers(made, peer, by=by)
 
 
 def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]:
@@ -373,7 +374,9 @@ def enter_backup_allocation(
         audited_update(
             locked, {"status": Status.RANDOMISED}, by=by, reason="randomised by the backup procedure"
         )
-        [assignment] = assign_least_loaded_workers([allocation], trial, by=by)
+        [assignment] = assign_least_loaded_workers(
+            [allocation], [allocation.arm == trial.intervention.arm], by=by
+        )
     [notices] = _announce([allocation], trial, notify=notify)
     participant.status = locked.status
     return Randomised(allocation, created=True, assignment=assignment, notifications=notices)
