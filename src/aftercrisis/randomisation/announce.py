@@ -1,7 +1,7 @@
 """Who hears about an allocation: the trial managers, the site's peer support workers for the
 intervention arm, and the participant by letter. Never a masked role.
 
-The messages are composed once the allocations are made and sent after their transaction commits."""
+The messages are composed inside the allocations' transaction and sent after it commits."""
 
 from __future__ import annotations
 

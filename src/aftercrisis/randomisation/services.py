@@ -136,7 +136,9 @@ def randomise_all(
                 )
             ready[participant.pk] = (locked[participant.pk], on or today)
         made, assignments = _allocate(list(ready.values()), trial, by=by) if ready else ([], [])
-    notices = _announce(made, trial, notify=notify)
+        # Composed before the commit, so that a notice that cannot be made undoes the allocation rather
+        # than leaving it made and never announced (a repeat would find it made and announce nothing).
+        notices = _announce(made, trial, notify=notify)
     first = {
         a.participant_id: Randomised(a, True, assignment, sent)
         for a, assignment, sent in zip(made, assignments, notices, strict=True)
@@ -222,8 +224,7 @@ def _minimised(participant: Participant, on: dt.date, trial: Protocol, *, by: Us
 def _announce(
     allocations: Sequence[Allocation], trial: Protocol, *, notify: bool
 ) -> list[tuple[Message, ...]]:
-    """The allocations' notifications, composed once they are made and sent once their transaction
-    commits (at once outside a caller's transaction)."""
+    """The allocations' notifications, composed in their transaction and sent once it commits."""
     if not notify:
         return [() for _ in allocations]
     notices = [tuple(n) for n in allocation_notices(allocations, trial)]
@@ -377,6 +378,6 @@ def enter_backup_allocation(
         [assignment] = assign_least_loaded_workers(
             [allocation], [allocation.arm == trial.intervention.arm], by=by
         )
-    [notices] = _announce([allocation], trial, notify=notify)
+        [notices] = _announce([allocation], trial, notify=notify)
     participant.status = locked.status
     return Randomised(allocation, created=True, assignment=assignment, notifications=notices)
