@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from aftercrisis.accounts.models import User
@@ -17,10 +18,18 @@ from aftercrisis.participants.models import Participant, Status
 PHONE = {"width": 390, "height": 844}
 
 
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def _fits(page) -> None:
-    """Nothing wider than the screen: no sideways scrolling."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+    """Nothing wider than the screen once the page has loaded and laid itself out for the window's width:
+    no sideways scrolling. (Asked at once, it can catch the page mid-navigation or mid-resize.)"""
+    page.wait_for_load_state()
+    try:
+        page.wait_for_function(f"{OVERFLOW} <= 0", timeout=5_000)
+    except PlaywrightTimeoutError:
+        overflow = page.evaluate(OVERFLOW)
+        raise AssertionError(f"{page.url} is {overflow}px wider than the screen") from None
 
 
 def test_a_researcher_finds_a_participant_and_enters_the_baseline_from_their_page(
