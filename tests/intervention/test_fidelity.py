@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aftercrisis.accounts.models import User
-from aftercrisis.intervention.fidelity import Supported, fidelity
+from aftercrisis.intervention.fidelity import Supported, days_to_first, fidelity, tallied
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,9 @@ def _independent(threshold: int):
     by_worker: dict[str, list[int]] = {}
     for r in rows:
         by_worker.setdefault(r[2] or "Not assigned", []).append(r[4])
+    by_site: dict[str, list[tuple]] = {}
+    for r in rows:
+        by_site.setdefault(r[1], []).append(r)
     return {
         "participants": len(rows),
         "started": sum(1 for n in counts if n >= 1),
@@ -66,6 +69,14 @@ def _independent(threshold: int):
         "by_worker": {
             w: (len(c), sum(1 for n in c if n >= 1), sum(1 for n in c if n >= threshold), sum(c))
             for w, c in by_worker.items()
+        },
+        "by_site": {
+            site: (
+                len(people),
+                sum(r[4] for r in people),
+                statistics.median([(_day(r[5]) - _day(r[3])).days for r in people if r[5] is not None]),
+            )
+            for site, people in by_site.items()
         },
     }
 
@@ -113,6 +124,12 @@ def test_dashboard_and_csv_equal_an_independent_computation(demo, core_protocol)
         if r["grouping"] == "worker"
     }
     assert workers == truth["by_worker"]
+    sites = {
+        r["group"]: (int(r["participants"]), int(r["sessions"]), float(r["median_days_to_first_session"]))
+        for r in exported
+        if r["grouping"] == "site"
+    }
+    assert sites == truth["by_site"]
     assert sum(int(r["participants"]) for r in exported if r["grouping"] == "site") == n
 
 
@@ -132,7 +149,7 @@ people = st.lists(
 
 @given(people, st.integers(1, 10))
 def test_groupings_add_up_to_the_whole(people, threshold):
-    f = fidelity(people, threshold=threshold, max_sessions=10, section_codes=["goals", "recovery"])
+    f = fidelity(*tallied(people), threshold=threshold, max_sessions=10, section_codes=["goals", "recovery"])
     assert sum(n for _, n in f.sessions_histogram) == len(people) == f.overall.participants
     assert f.overall.reached_threshold <= f.overall.started <= f.overall.participants
     for grouping in (f.by_site, f.by_worker):
@@ -141,3 +158,21 @@ def test_groupings_add_up_to_the_whole(people, threshold):
         assert sum(u.sessions for u in grouping) == f.overall.sessions
     assert f.sessions_histogram[0][1] == f.overall.participants - f.overall.started
     assert all(n <= f.overall.started for _, n in f.sections_covered)
+
+
+@given(people, st.integers(1, 10))
+def test_tallies_give_what_each_participant_gives(people, threshold):
+    """Counted from tallies, each site's and worker's figures are those of their participants one by one."""
+    f = fidelity(*tallied(people), threshold=threshold, max_sessions=10, section_codes=["goals", "recovery"])
+    for grouping, key in ((f.by_site, lambda p: p.site), (f.by_worker, lambda p: p.worker or "Not assigned")):
+        for u in grouping:
+            group = [p for p in people if key(p) == u.label]
+            waits = [days_to_first(p) for p in group if p.held_on]
+            assert u.participants == len(group)
+            assert u.started == sum(1 for p in group if p.held_on)
+            assert u.reached_threshold == sum(1 for p in group if len(p.held_on) >= threshold)
+            assert u.sessions == sum(len(p.held_on) for p in group)
+            assert u.median_days_to_first == (statistics.median(waits) if waits else None)
+    assert dict(f.sections_covered) == {
+        code: sum(1 for p in people if code in p.sections) for code in ("goals", "recovery")
+    }

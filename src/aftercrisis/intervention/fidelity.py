@@ -1,7 +1,9 @@
-"""Fidelity and uptake of peer support, from plain facts about each intervention-arm participant.
+"""Fidelity and uptake of peer support, from plain facts about the intervention arm's participants.
 
-Pure: no database. The selector gathers `Supported` rows; this module does the arithmetic, so a test can
-check it against an independent computation from the database.
+Pure: no database. The selector counts the arm's participants in the database, as `Tally` rows (how many
+people of a site and worker attended so many sessions and waited so long for the first) and the people
+who covered each workbook section; this module does the arithmetic, so a test can check it against an
+independent computation from the database. `tallied` makes the same rows from `Supported` people.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -23,6 +25,18 @@ class Supported:
     randomised_on: dt.date
     held_on: tuple[dt.date, ...]  # dates of held sessions
     sections: frozenset[str]  # workbook sections covered in any held session
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many participants of one site and worker attended `held` sessions and waited `days_to_first`
+    days from randomisation to the first (None: no session held)."""
+
+    site: str
+    worker: str  # "" when nobody is assigned
+    held: int
+    days_to_first: int | None
+    participants: int
 
 
 @dataclass(frozen=True)
@@ -61,34 +75,48 @@ def days_to_first(person: Supported) -> int | None:
     return (min(person.held_on) - person.randomised_on).days if person.held_on else None
 
 
-def uptake(label: str, people: Sequence[Supported], threshold: int) -> Uptake:
-    waits = [d for d in (days_to_first(p) for p in people) if d is not None]
+def tallied(people: Iterable[Supported]) -> tuple[list[Tally], dict[str, int]]:
+    """The tallies and the participants who covered each section, from one row per participant."""
+    counts = Counter((p.site, p.worker, len(p.held_on), days_to_first(p)) for p in people)
+    covered = Counter(code for p in people for code in p.sections)
+    return [Tally(*key, participants=n) for key, n in counts.items()], dict(covered)
+
+
+def uptake(label: str, tallies: Sequence[Tally], threshold: int) -> Uptake:
+    waits = [t.days_to_first for t in tallies if t.days_to_first is not None for _ in range(t.participants)]
     return Uptake(
         label=label,
-        participants=len(people),
-        started=sum(1 for p in people if p.held_on),
-        reached_threshold=sum(1 for p in people if len(p.held_on) >= threshold),
-        sessions=sum(len(p.held_on) for p in people),
+        participants=sum(t.participants for t in tallies),
+        started=sum(t.participants for t in tallies if t.held),
+        reached_threshold=sum(t.participants for t in tallies if t.held >= threshold),
+        sessions=sum(t.held * t.participants for t in tallies),
         median_days_to_first=float(statistics.median(waits)) if waits else None,
     )
 
 
-def _grouped(people: Sequence[Supported], key: Callable[[Supported], str], threshold: int) -> list[Uptake]:
-    groups: dict[str, list[Supported]] = {}
-    for p in people:
-        groups.setdefault(key(p), []).append(p)
+def _grouped(tallies: Sequence[Tally], key: Callable[[Tally], str], threshold: int) -> list[Uptake]:
+    groups: dict[str, list[Tally]] = {}
+    for t in tallies:
+        groups.setdefault(key(t), []).append(t)
     return [uptake(label, groups[label], threshold) for label in sorted(groups)]
 
 
 def fidelity(
-    people: Sequence[Supported], *, threshold: int, max_sessions: int, section_codes: Sequence[str]
+    tallies: Sequence[Tally],
+    covered: Mapping[str, int],
+    *,
+    threshold: int,
+    max_sessions: int,
+    section_codes: Sequence[str],
 ) -> Fidelity:
-    counts = Counter(min(len(p.held_on), max_sessions) for p in people)
-    covered = Counter(code for p in people for code in p.sections)
+    """`covered`: section code -> participants who covered it in a held session."""
+    counts: Counter[int] = Counter()
+    for t in tallies:
+        counts[min(t.held, max_sessions)] += t.participants
     return Fidelity(
-        overall=uptake("All", people, threshold),
-        by_worker=_grouped(people, lambda p: p.worker or "Not assigned", threshold),
-        by_site=_grouped(people, lambda p: p.site, threshold),
+        overall=uptake("All", tallies, threshold),
+        by_worker=_grouped(tallies, lambda t: t.worker or "Not assigned", threshold),
+        by_site=_grouped(tallies, lambda t: t.site, threshold),
         sessions_histogram=[(k, counts.get(k, 0)) for k in range(max_sessions + 1)],
         sections_covered=[(code, covered.get(code, 0)) for code in section_codes],
         threshold=threshold,

@@ -177,11 +177,12 @@ def supervision(request: HttpRequest) -> HttpResponse:
 
 def _fidelity(request: HttpRequest):  # type: ignore[no-untyped-def]
     trial = protocol()
+    codes = load_workbook().section_codes
     return compute_fidelity(
-        supported_participants(acting(request), trial),
+        *supported_participants(acting(request), trial, codes),
         threshold=trial.analysis.uptake_threshold,
         max_sessions=trial.intervention.max_sessions,
-        section_codes=load_workbook().section_codes,
+        section_codes=codes,
     )
 
 

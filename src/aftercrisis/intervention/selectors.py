@@ -7,12 +7,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
-from aftercrisis.intervention.fidelity import Supported
+from aftercrisis.intervention.fidelity import Tally
 from aftercrisis.intervention.models import (
     ContactAttempt,
     Dispatch,
@@ -140,44 +155,77 @@ def supervision_records(actor: Actor) -> QuerySet[SupervisionRecord]:
     return SupervisionRecord.objects.select_related("worker", "supervisor").order_by("-on", "-pk")
 
 
-def supported_participants(actor: Actor, protocol: Protocol) -> list[Supported]:
-    """Every randomised participant of the peer support arm, with their held sessions. Unblinded roles only."""
+class _DaysAfter(Func):
+    """How many whole days the first date is after the second (None if either is None): a date minus a
+    date is a number of days on PostgreSQL; SQLite keeps dates as ISO text, which julianday reads."""
+
+    arity = 2
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+def supported_participants(
+    actor: Actor, protocol: Protocol, section_codes: Iterable[str]
+) -> tuple[list[Tally], dict[str, int]]:
+    """The peer support arm's randomised participants, counted in the database: tallies of them by site,
+    worker, sessions held and days to the first, and how many covered each of `section_codes` in a held
+    session. Two queries (and one for the workers' names) whatever the trial's size. Unblinded roles only."""
     if not actor.can(Capability.VIEW_FIDELITY):
-        return []
+        return [], {}
     allocations = allocated_to(actor, protocol.intervention.arm)
-    # Plain rows rather than models: the arm's every participant and held session are read.
-    held: dict[int, list[tuple[dt.date, list[str]]]] = {}
-    for participant_id, on, sections in Session.objects.filter(
-        outcome=SessionOutcome.HELD, participant__allocation__in=allocations
-    ).values_list("participant_id", "on", "sections_covered"):
-        held.setdefault(participant_id, []).append((on, sections))
-    people = allocations.order_by("participant__trial_id").values_list(
-        "participant_id",
-        "participant__trial_id",
-        "participant__site__code",
-        "participant__caseload_assignment__worker_id",
-        "randomised_on",
+    held = Session.objects.filter(outcome=SessionOutcome.HELD)
+    of_each = held.filter(participant=OuterRef("participant_id")).order_by().values("participant")
+    rows = (
+        allocations.annotate(
+            held=Coalesce(
+                Subquery(of_each.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+            ),
+            wait=_DaysAfter(
+                Subquery(of_each.annotate(first=Min("on")).values("first"), output_field=DateField()),
+                "randomised_on",
+            ),
+        )
+        .order_by()
+        .values_list("participant__site__code", "participant__caseload_assignment__worker_id", "held", "wait")
+        .annotate(n=Count("pk"))
     )
+    tallies = list(rows)
     workers = {
         user.pk: user.display_name
-        for user in User.objects.filter(
-            pk__in=allocations.values("participant__caseload_assignment__worker_id")
-        )
+        for user in User.objects.filter(pk__in={worker_id for _, worker_id, _, _, _ in tallies if worker_id})
     }
-    found = []
-    for pk, trial_id, site, worker_id, randomised_on in people:
-        sessions = held.get(pk, [])
-        found.append(
-            Supported(
-                trial_id=trial_id,
-                site=site,
-                worker=workers[worker_id] if worker_id else "",
-                randomised_on=randomised_on,
-                held_on=tuple(sorted(on for on, _ in sessions)),
-                sections=frozenset(code for _, covered in sessions for code in covered),
-            )
+    # The sections are stored as a JSON list of codes (lower-case letters, digits and _, each validated
+    # against the workbook): a code in quotes is found in the list's text only if it is one of its items.
+    codes = list(section_codes)
+    covered = (
+        held.filter(participant__allocation__in=allocations)
+        .annotate(text=Cast("sections_covered", TextField()))
+        .aggregate(
+            **{
+                f"section_{i}": Count("participant", distinct=True, filter=Q(text__contains=f'"{code}"'))
+                for i, code in enumerate(codes)
+            }
         )
-    return found
+        if codes
+        else {}
+    )
+    return (
+        [
+            Tally(site, workers[worker_id] if worker_id else "", n_held, wait, n)
+            for site, worker_id, n_held, wait, n in tallies
+        ],
+        {code: covered[f"section_{i}"] for i, code in enumerate(codes)},
+    )
 
 
 def open_risk_concerns(actor: Actor) -> QuerySet[RiskEscalation]:
