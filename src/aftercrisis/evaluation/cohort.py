@@ -87,8 +87,9 @@ EPOCH = dt.date(1970, 1, 1)
 
 
 def _day(on: ir.DateValue) -> ir.IntegerValue:
-    """A date as a whole number of days: arithmetic and comparisons on days are cheap and exact everywhere."""
-    return on.delta(ibis.literal(EPOCH), unit="day")
+    """A date as a whole number of days: arithmetic and comparisons on days are cheap and exact everywhere, and
+    32 bits (some five million years either side of 1970) halve what the joins and windows carry."""
+    return on.delta(ibis.literal(EPOCH), unit="day").cast("int32")
 
 
 def _reached(episodes: ir.Table) -> ir.Table:
@@ -104,7 +105,7 @@ def _reached(episodes: ir.Table) -> ir.Table:
     )
     return episodes.mutate(
         reach=episodes.stop.max().over(earlier),
-        reach_bed=ibis.ifelse(episodes.bed, episodes.stop, ibis.null("int64")).max().over(earlier),
+        reach_bed=ibis.ifelse(episodes.bed, episodes.stop, ibis.null("int32")).max().over(earlier),
     )
 
 
@@ -166,36 +167,43 @@ def derive(tables: Mapping[str, ir.Table], definition: Definition) -> ir.Table:
     key = "episode_id"  # an index event is its crisis episode
     anchor = base.select("person_id", key, "day0", "accepted", last=base.day0 + base.end)
 
-    reached = _reached(_episodes(tables, definition))
-
-    # Each index event with its person's intervals, in one join: readmissions (spells starting on days 1 to E)
-    # and prior admissions from the intervals that start a spell; nights 0 to E-1 in residential settings,
-    # each night once, from what each stay adds beyond the earlier ones.
-    after = anchor.join(reached, "person_id")
-    spell = after.reach.isnull() | (after.start > after.reach)
+    # Each index event meets its person's acute-care intervals and attended peer support contacts in one
+    # join, and one aggregate takes from them: readmissions (spells starting on days 1 to E) and prior
+    # admissions from the intervals that start a spell; nights 0 to E-1 in residential settings, each night
+    # once, from what each stay adds beyond the earlier ones; and the contacts on days 0 to `exposure_days`.
+    # A contact is a row with no interval (`start` null) and an interval one with no contact day (`on` null).
+    contacts = tables["peer_support_contacts"]
+    events = (
+        _reached(_episodes(tables, definition))
+        .mutate(on=ibis.null("int32"))
+        .union(
+            contacts.filter(contacts.attended).select(
+                person_id=contacts.person_id,
+                bed=ibis.literal(False),
+                start=ibis.null("int32"),
+                stop=ibis.null("int32"),
+                reach=ibis.null("int32"),
+                reach_bed=ibis.null("int32"),
+                on=_day(contacts.contact_date),
+            )
+        )
+    )
+    after = anchor.join(events, "person_id")
+    spell = after.start.notnull() & (after.reach.isnull() | (after.start > after.reach))
     readmission = spell & (after.start > after.day0) & (after.start <= after.last)
     before = spell & (after.start < after.accepted) & (after.start >= after.accepted - PRIOR_DAYS)
     low = ibis.greatest(after.start, after.reach_bed.fill_null(after.start), after.day0)
     high = ibis.least(after.stop, after.last)
+    attended = (after.on >= after.day0) & (after.on <= after.day0 + definition.exposure_days)
     spells = after.group_by(key).agg(
         n_readmissions=ibis.ifelse(readmission, 1, 0).sum(),
-        first_start=ibis.ifelse(readmission, after.start, ibis.null("int64")).min(),
+        first_start=ibis.ifelse(readmission, after.start, ibis.null("int32")).min(),
         prior_admissions=ibis.ifelse(before, 1, 0).sum(),
         bed_days=ibis.ifelse(after.bed & (high > low), high - low, 0).sum(),
+        contacts=ibis.ifelse(attended, 1, 0).sum(),
     )
 
-    contacts = tables["peer_support_contacts"]
-    contacts = contacts.filter(contacts.attended).select("person_id", on=_day(contacts.contact_date))
-    exposure = anchor.join(contacts, "person_id")
-    attended = (
-        exposure.filter(
-            (exposure.on >= exposure.day0) & (exposure.on <= exposure.day0 + definition.exposure_days)
-        )
-        .group_by(key)
-        .agg(contacts=lambda t: t.count())
-    )
-
-    joined = base.left_join(spells, key).left_join(attended, key)
+    joined = base.left_join(spells, key)
     died_within = joined.died.notnull() & (joined.died - joined.day0 <= horizon)
     complete = (joined.end == horizon) | (died_within & (joined.died - joined.day0 == joined.end))
     n_contacts = joined.contacts.fill_null(0)
