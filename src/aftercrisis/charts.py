@@ -51,7 +51,7 @@ def _day(x: dt.date) -> int:
 
 
 def accrual_svg(
-    dates: list[dt.date],
+    days: list[tuple[dt.date, int]],
     *,
     target: int,
     planned_days: int,
@@ -62,14 +62,16 @@ def accrual_svg(
     height: int = 200,
 ) -> str:
     """Cumulative randomisations (a solid step line) against the plan (dashed): the target reached
-    evenly over `planned_days` from the first randomisation. `key` keeps element ids unique on a page."""
+    evenly over `planned_days` from the first randomisation. `days`: each date with randomisations and how
+    many, one step up each. `key` keeps element ids unique on a page."""
     left, right, top, bottom = 36, 12, 30, 26
     plot_w, plot_h = width - left - right, height - top - bottom
-    dates = sorted(dates)
-    start = dates[0] if dates else today
-    end = max(start + dt.timedelta(days=planned_days), today, dates[-1] if dates else today)
+    days = sorted((day, n) for day, n in days if n)
+    total = sum(n for _, n in days)
+    start = days[0][0] if days else today
+    end = max(start + dt.timedelta(days=planned_days), today, days[-1][0] if days else today)
     span = max(_day(end) - _day(start), 1)
-    ceiling = max(target, len(dates), 1)
+    ceiling = max(target, total, 1)
 
     def x(day: dt.date) -> float:
         return left + plot_w * (_day(day) - _day(start)) / span
@@ -78,14 +80,14 @@ def accrual_svg(
         return top + plot_h - plot_h * n / ceiling
 
     elapsed = min(max(_day(today) - _day(start), 0), planned_days)
-    expected = round(target * elapsed / planned_days) if dates else 0
-    summary = (
-        f"{len(dates)} randomised of a target of {target}; the plan expects {expected} by {today:%-d %B %Y}."
-    )
+    expected = round(target * elapsed / planned_days) if days else 0
+    summary = f"{total} randomised of a target of {target}; the plan expects {expected} by {today:%-d %B %Y}."
     steps = [f"{x(start):.1f},{y(0):.1f}"]
-    for n, day in enumerate(dates, start=1):
-        steps.append(f"{x(day):.1f},{y(n - 1):.1f} {x(day):.1f},{y(n):.1f}")
-    steps.append(f"{x(max(today, start)):.1f},{y(len(dates)):.1f}")
+    so_far = 0
+    for day, n in days:
+        steps.append(f"{x(day):.1f},{y(so_far):.1f} {x(day):.1f},{y(so_far + n):.1f}")
+        so_far += n
+    steps.append(f"{x(max(today, start)):.1f},{y(total):.1f}")
     planned_end = start + dt.timedelta(days=planned_days)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '

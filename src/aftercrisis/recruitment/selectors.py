@@ -136,14 +136,19 @@ def screening_log_rows(actor: Actor) -> QuerySet[Any]:
 
 
 @dataclass(frozen=True)
-class Randomised:
+class RandomisedOn:
+    """How many of a site's participants were randomised on one day, and how many of them completed each
+    follow-up visit."""
+
     site: str
     on: dt.date
-    completed: frozenset[str]  # the follow-up visits completed
+    randomised: int
+    completed: dict[str, int]  # visit code -> participants
 
 
-def randomisations(actor: Actor, protocol: Protocol) -> list[Randomised]:
-    """Each randomised participant in the actor's sites: site, date and the visits completed, in one query."""
+def randomised_by_day(actor: Actor, protocol: Protocol) -> list[RandomisedOn]:
+    """The randomisations in the actor's sites counted by site and day, with the follow-up visits completed
+    (pooled), in one query: a row per day on which a site randomised, however many it randomised."""
     from aftercrisis.followup.models import VisitOutcome, VisitRecord
     from aftercrisis.randomisation.models import Allocation
 
@@ -152,32 +157,47 @@ def randomisations(actor: Actor, protocol: Protocol) -> list[Randomised]:
         rows = rows.filter(participant__site_id__in=actor.site_ids)
     visits = [v.code for v in protocol.visits if v.day > 0]
     done = {
-        f"done_{i}": Exists(
-            VisitRecord.objects.filter(
-                participant=OuterRef("participant_id"), visit=code, outcome=VisitOutcome.COMPLETED
-            )
+        f"done_{i}": Count(
+            "pk",
+            filter=Q(
+                Exists(
+                    VisitRecord.objects.filter(
+                        participant=OuterRef("participant_id"), visit=code, outcome=VisitOutcome.COMPLETED
+                    )
+                )
+            ),
         )
         for i, code in enumerate(visits)
     }
-    found = []
-    for row in rows.annotate(**done).values("participant__site__code", "randomised_on", *done):
-        completed = frozenset(code for i, code in enumerate(visits) if row[f"done_{i}"])
-        found.append(Randomised(row["participant__site__code"], row["randomised_on"], completed))
-    return found
+    counted = (
+        rows.order_by()
+        .values("participant__site__code", "randomised_on")
+        .annotate(n=Count("pk"), **done)
+        .order_by("participant__site__code", "randomised_on")
+    )
+    return [
+        RandomisedOn(
+            row["participant__site__code"],
+            row["randomised_on"],
+            row["n"],
+            {code: row[f"done_{i}"] for i, code in enumerate(visits)},
+        )
+        for row in counted
+    ]
 
 
 def randomisation_dates_by_site(
-    randomised: list[Randomised], site_codes: list[str]
-) -> dict[str, list[dt.date]]:
-    """Each site's randomisation dates, in order, for the accrual charts."""
-    dates: dict[str, list[dt.date]] = {code: [] for code in site_codes}
+    randomised: list[RandomisedOn], site_codes: list[str]
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """Each site's randomisation days in order, with how many were randomised on each, for the accrual charts."""
+    days: dict[str, list[tuple[dt.date, int]]] = {code: [] for code in site_codes}
     for r in randomised:
-        dates.setdefault(r.site, []).append(r.on)
-    return {code: sorted(days) for code, days in dates.items()}
+        days.setdefault(r.site, []).append((r.on, r.randomised))
+    return {code: sorted(found) for code, found in days.items()}
 
 
 def follow_up_completeness(
-    randomised: list[Randomised], protocol: Protocol, today: dt.date
+    randomised: list[RandomisedOn], protocol: Protocol, today: dt.date
 ) -> list[tuple[str, int, int]]:
     """For each follow-up visit: (name, completed, expected), where a visit is expected once its window
     has closed, or earlier if it was completed early."""
@@ -185,7 +205,10 @@ def follow_up_completeness(
 
     found = []
     for window in follow_up_windows_on(protocol, today):
-        done = sum(window.code in r.completed for r in randomised)
-        expected = sum(window.code in r.completed or r.on + window.closes_after < today for r in randomised)
+        done = sum(r.completed[window.code] for r in randomised)
+        expected = sum(
+            r.randomised if r.on + window.closes_after < today else r.completed[window.code]
+            for r in randomised
+        )
         found.append((protocol.visit(window.code).name, done, expected))
     return found

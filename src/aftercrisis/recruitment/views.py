@@ -32,7 +32,7 @@ from aftercrisis.recruitment.selectors import (
     consort_counts,
     follow_up_completeness,
     randomisation_dates_by_site,
-    randomisations,
+    randomised_by_day,
     recruitment_by_site,
     screening_log_rows,
 )
@@ -59,17 +59,17 @@ def by_site(request: HttpRequest) -> HttpResponse:
     }
     planned_days = (trial.trial.recruitment_end - trial.trial.recruitment_start).days
     names = {r.code: r.name for r in rows}
-    randomised = randomisations(actor, trial)
+    randomised = randomised_by_day(actor, trial)
     accrual = [
         accrual_svg(
-            dates,
+            days,
             target=trial.site_target(code),
             planned_days=planned_days,
             today=today,
             title=names.get(code, code),
             key=f"accrual-{code.lower()}",
         )
-        for code, dates in randomisation_dates_by_site(randomised, list(names)).items()
+        for code, days in randomisation_dates_by_site(randomised, list(names)).items()
     ]
     flow = consort_counts(actor)
     arms = [(trial.arm(code).name, n) for code, n in (flow.randomised_by_arm or {}).items()]
