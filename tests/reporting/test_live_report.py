@@ -101,6 +101,21 @@ def test_follow_up_completeness_equals_a_count_from_each_window(demo, core_proto
         )
 
 
+def test_randomisations_by_month_equal_a_count_of_each_allocation(demo):
+    """Counted by day in the database and added up by month: each allocation's month, every month from
+    the first to the last shown, none missing."""
+    from aftercrisis.randomisation.models import Allocation
+    from aftercrisis.reporting.selectors import randomisations_by_month
+
+    months = Counter(f"{on:%Y-%m}" for on in Allocation.objects.values_list("randomised_on", flat=True))
+    statistician = actor_for(User.objects.get(username="statistician"), Role.STATISTICIAN)
+    shown = randomisations_by_month(statistician)
+    assert {m: n for m, n in shown if n} == months and sum(n for _, n in shown) == sum(months.values()) > 0
+    assert shown[0][0] == min(months) and shown[-1][0] == max(months)
+    first, last = dt.date.fromisoformat(f"{min(months)}-01"), dt.date.fromisoformat(f"{max(months)}-01")
+    assert len(shown) == (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo, core_protocol):
     manager, statistician = _client("manager"), _client("statistician")
     assert statistician.get("/reports/analysis-dataset.csv").status_code == 403

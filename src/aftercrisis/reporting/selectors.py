@@ -41,10 +41,18 @@ def _reported(actor: Actor) -> QuerySet[Participant]:
 
 
 def randomisations_by_month(actor: Actor) -> list[tuple[str, int]]:
+    """(YYYY-MM, participants randomised) for every month from the first randomisation to the last,
+    from the randomisations counted by day in the database."""
     days = (
-        _reported(actor).filter(allocation__isnull=False).values_list("allocation__randomised_on", flat=True)
+        _reported(actor)
+        .filter(allocation__isnull=False)
+        .order_by()
+        .values_list("allocation__randomised_on")
+        .annotate(n=Count("pk"))
     )
-    counts = Counter(d.strftime("%Y-%m") for d in days)
+    counts: Counter[str] = Counter()
+    for day, n in days:
+        counts[day.strftime("%Y-%m")] += n
     if not counts:
         return []
     first, last = min(counts), max(counts)
