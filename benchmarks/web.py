@@ -6,9 +6,12 @@ serves it with gunicorn under the production settings (as `aftercrisis serve --p
 simulated user through the login form and the two-factor step (each with its own authenticator, as a
 code cannot be used twice), and has every user browse its role's pages, one request after another, for
 the given time. Prints requests per second, p50/p95/p99 per page, the most SQL queries any page made
-(the benchmark's settings count them: benchmarks/web_settings.py), and last `p95: N ms`.
+(the benchmark's settings count them: benchmarks/web_settings.py), and last `p95: N ms`. With `--pause S`
+the same users then browse again for the same time, each pausing about S seconds between pages as people do,
+and that workload's figures are printed too (before the last line, which stays the figure without pauses).
 
-    python benchmarks/web.py [--participants 10000] [--users 20] [--seconds 60] [--database sqlite|postgresql]
+    python benchmarks/web.py [--participants 10000] [--users 20] [--seconds 60] [--pause 0]
+                             [--database sqlite|postgresql]
 
 SQLite is a file in a temporary directory. PostgreSQL is a new database on the server DATABASE_URL names
 or, without one, a throwaway server started here (as root). Target: p95 <= 150 ms at 20 users, at most
@@ -120,8 +123,11 @@ def _load(env: dict[str, str], participants: int) -> float:
     return time.perf_counter() - started
 
 
-def _browse(browsers: list[Browser], accounts: list[dict], seconds: float) -> dict[str, list[tuple]]:
-    """Every user at once, one page after another until time is up: (seconds, status, queries) per page."""
+def _browse(
+    browsers: list[Browser], accounts: list[dict], seconds: float, pause: float = 0.0
+) -> dict[str, list[tuple]]:
+    """Every user at once, one page after another until time is up, each pausing between pages for a random
+    0.5 to 1.5 times `pause` seconds (none by default): (seconds, status, queries) per page."""
     seen: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
     lock = threading.Lock()
     barrier = threading.Barrier(len(browsers) + 1)
@@ -141,6 +147,8 @@ def _browse(browsers: list[Browser], accounts: list[dict], seconds: float) -> di
                 status, queries = 0, -1
             with lock:
                 seen[page].append((time.perf_counter() - started, status, queries))
+            if pause:
+                time.sleep(pause * rng.uniform(0.5, 1.5))
 
     threads = [threading.Thread(target=user, args=(k,)) for k in range(len(browsers))]
     for t in threads:
@@ -177,11 +185,25 @@ def run(kind: str, args: argparse.Namespace) -> float:
             with gunicorn(env, workers=workers, threads=4) as port:
                 browsers = sign_in_all(port, accounts, production=True)
                 seen = _browse(browsers, accounts, args.seconds)
+                paced = _browse(browsers, accounts, args.seconds, args.pause) if args.pause else None
+    print(
+        f"{kind}: demo of {args.participants} loaded in {loaded:.0f} s; gunicorn {workers} workers x 4 threads"
+    )
+    if paced:
+        _report(
+            f"{args.users} users pausing about {args.pause:g} s between pages, for {args.seconds:.0f} s",
+            paced,
+            args,
+        )
+    return _report(f"{args.users} users, one page after another, for {args.seconds:.0f} s", seen, args)
+
+
+def _report(title: str, seen: dict[str, list[tuple]], args: argparse.Namespace) -> float:
+    """Print a workload's requests per second and p50/p95/p99 and most queries per page; return its p95."""
     every = [s for rows in seen.values() for s, _, _ in rows]
     errors = sum(1 for rows in seen.values() for _, status, _ in rows if status != 200)
     print(
-        f"{kind}: demo of {args.participants} loaded in {loaded:.0f} s; gunicorn {workers} workers x 4 threads; "
-        f"{args.users} users for {args.seconds:.0f} s\n"
+        f"{title}\n"
         f"  requests: {len(every)}, requests/s: {len(every) / args.seconds:.1f}, not 200: {errors}\n"
         f"  {'page':<48} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'queries':>7}"
     )
@@ -224,6 +246,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=10_000, help="randomised in the demo trial")
     parser.add_argument("--users", type=int, default=20, help="browsing at once")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long they browse")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="also browse again with each user pausing about this many seconds between pages "
+                             "(printed first; the last line stays the figure without pauses)")  # fmt: skip
     default = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default=default,
                         help="sqlite (the default without a PostgreSQL DATABASE_URL) or postgresql")  # fmt: skip
