@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -343,7 +344,9 @@ def test_a_death_feeds_censoring_and_opens_an_sae_for_the_chief_investigator(
         )
 
 
-def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(two, actor_of, staff):
+def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(
+    two, actor_of, staff, core_protocol
+):
     a, b = two
     for p in (a, b):
         record_death(
@@ -355,11 +358,19 @@ def test_safety_listing_is_pooled_for_masked_roles_and_by_arm_for_the_manager(tw
             today=TODAY,
         )
     for role in (Role.RESEARCHER, Role.CHIEF_INVESTIGATOR):
-        listing = safety_listing(actor_of(role), SafetyFilters(), review_days=7, today=TODAY)
+        listing = safety_listing(
+            actor_of(role), SafetyFilters(), review_days=7, today=TODAY, arm_codes=core_protocol.arm_codes
+        )
         assert (len(listing.events), listing.arms, listing.by_arm) == (2, None, None)
-    manager = safety_listing(actor_of(Role.TRIAL_MANAGER), SafetyFilters(), review_days=7, today=TODAY)
+    manager = safety_listing(
+        actor_of(Role.TRIAL_MANAGER),
+        SafetyFilters(),
+        review_days=7,
+        today=TODAY,
+        arm_codes=core_protocol.arm_codes,
+    )
     arms = sorted([a.allocation.arm, b.allocation.arm])
-    assert sorted(manager.arms.values()) == arms and sum(manager.by_arm.values()) == 2
+    assert sorted(manager.arms.values()) == arms and manager.by_arm == dict(Counter(arms))
 
 
 def test_safety_page_shows_no_arm_to_masked_roles(client, two, actor_of, staff, core_protocol):
@@ -699,3 +710,42 @@ def test_the_episode_list_shows_current_episodes_sorted_and_filtered_by_listed_v
     client.force_login(staff[Role.RESEARCHER])  # at CAM only: BRI is neither listed nor a filter of theirs
     assert listed() == [day_unit, ward_row]
     assert listed(site="BRI") == [day_unit, ward_row]
+
+
+def test_the_safety_listing_counted_in_the_database_and_read_a_page_at_a_time_is_the_whole_list(
+    demo, core_protocol, monkeypatch
+):
+    """Its counts by kind and by arm are those of every event one by one, and its pages, read one after
+    another, are every event in the listing's order."""
+    import aftercrisis.pagination
+    from aftercrisis.accounts.models import User
+    from aftercrisis.accounts.selectors import actor_for
+    from aftercrisis.outcomes.models import SeriousAdverseEvent
+    from aftercrisis.randomisation.models import Allocation
+
+    monkeypatch.setattr(aftercrisis.pagination, "PAGE_SIZE", 4)
+    events = list(SeriousAdverseEvent.objects.order_by("onset", "pk"))
+    arm_of = dict(Allocation.objects.values_list("participant_id", "arm"))
+    assert len(events) > 8
+    for username, role in (("manager", Role.TRIAL_MANAGER), ("chief", Role.CHIEF_INVESTIGATOR)):
+        actor = actor_for(User.objects.get(username=username), role)
+        pages, number = [], 1
+        while True:
+            listing = safety_listing(
+                actor,
+                SafetyFilters(),
+                review_days=7,
+                today=TODAY,
+                arm_codes=core_protocol.arm_codes,
+                page=number,
+            )
+            pages += listing.events
+            if not listing.page.has_next():
+                break
+            number += 1
+        assert [e.pk for e in pages] == [e.pk for e in events] and listing.total == len(events)
+        assert listing.by_category == dict(Counter(e.category for e in events))
+        if role is Role.TRIAL_MANAGER:
+            assert listing.by_arm == dict(Counter(arm_of.get(e.participant_id, "") for e in events))
+        else:
+            assert listing.by_arm is None and listing.arms is None

@@ -107,13 +107,23 @@ def test_awaiting_review_comes_due_first_and_overdue_is_flagged(randomised, staf
         by=staff[Role.RESEARCHER],
     )
     chief = actor_of(Role.CHIEF_INVESTIGATOR)
-    listing = safety_listing(chief, SafetyFilters(review="awaiting"), review_days=days, today=TODAY)
+    listing = safety_listing(
+        chief,
+        SafetyFilters(review="awaiting"),
+        review_days=days,
+        today=TODAY,
+        arm_codes=core_protocol.arm_codes,
+    )
     assert [e.pk for e in listing.events] == [late.pk, fresh.pk]
     assert listing.due == {late.pk: TODAY - dt.timedelta(days=1), fresh.pk: TODAY + dt.timedelta(days=days)}
     assert listing.overdue == {late.pk} and listing.awaiting == 2 and listing.arms is None
-    only = safety_listing(chief, SafetyFilters(susar=True), review_days=days, today=TODAY)
+    only = safety_listing(
+        chief, SafetyFilters(susar=True), review_days=days, today=TODAY, arm_codes=core_protocol.arm_codes
+    )
     assert [e.pk for e in only.events] == [fresh.pk]
-    other_site = safety_listing(chief, SafetyFilters(site="ISL"), review_days=days, today=TODAY)
+    other_site = safety_listing(
+        chief, SafetyFilters(site="ISL"), review_days=days, today=TODAY, arm_codes=core_protocol.arm_codes
+    )
     assert other_site.events == [] and other_site.awaiting == 2
 
 

@@ -6,15 +6,18 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
+from aftercrisis import pagination
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.outcomes.derivation import Episode, History
 from aftercrisis.outcomes.models import SUSAR, AcuteCareEpisode, EpisodeReconciliation, SeriousAdverseEvent
 from aftercrisis.participants.models import Participant, Withdrawal, WithdrawalLevel
-from aftercrisis.randomisation.selectors import arms_for, sees_every_arm
+from aftercrisis.randomisation.selectors import arms_for, counts_by_arm, sees_every_arm
 
 
 def episodes_of(participant: Participant) -> QuerySet[AcuteCareEpisode]:
@@ -91,22 +94,32 @@ class SafetyFilters:
 
 @dataclass(frozen=True)
 class SafetyListing:
-    events: list[SeriousAdverseEvent]
+    page: Page[SeriousAdverseEvent]  # the page of events asked for
+    events: list[SeriousAdverseEvent]  # that page's events
+    total: int  # the events that match the filters, on every page
     by_category: dict[str, int]
-    arms: dict[int, str] | None  # SAE id -> arm, only for roles that may know arms
+    arms: dict[int, str] | None  # SAE id -> arm for the page's events, only for roles that may know arms
     by_arm: dict[str, int] | None
-    due: dict[int, dt.date]  # SAE id -> the day its sign-off is due, for events awaiting review
+    due: dict[int, dt.date]  # SAE id -> the day its sign-off is due, for the page's events awaiting review
     overdue: frozenset[int]
     awaiting: int  # events in scope awaiting review, whatever the filters
 
 
 def safety_listing(
-    actor: Actor, filters: SafetyFilters, *, review_days: int, today: dt.date, order: Sequence[OrderBy] = ()
+    actor: Actor,
+    filters: SafetyFilters,
+    *,
+    review_days: int,
+    today: dt.date,
+    arm_codes: Sequence[str],
+    order: Sequence[OrderBy] = (),
+    page: str | int | None = None,
 ) -> SafetyListing:
-    """Pooled for masked roles; with each event's arm and counts by arm only for unblinded roles.
+    """Pooled for masked roles; with each event's arm and counts by `arm_codes` only for unblinded roles.
 
     In the `order` given (`order_by` terms, never an arm); without one, awaiting review, the events due
-    soonest come first, otherwise they are in order of onset.
+    soonest come first, otherwise they are in order of onset. Counted by kind (and arm) in the database,
+    and only the `page` asked for (`?page=`, the first by default) is read.
     """
     scope = sae_scope(actor)
     rows = scope
@@ -126,17 +139,39 @@ def safety_listing(
         rows = rows.filter(SUSAR)
     if order:
         rows = rows.order_by(*order)
-    events = list(rows)
-    by_category = dict(Counter(e.category for e in events))
+    unblinded = sees_every_arm(actor)
+    by_arm_counts = counts_by_arm(actor, arm_codes, allocation="participant__allocation") if unblinded else {}
+    by_category: dict[str, int] = {}
+    by_arm: Counter[str] = Counter()
+    counted: Any = rows.order_by().values("category").annotate(n=Count("pk"), **by_arm_counts)
+    for row in counted:
+        by_category[row["category"]] = row["n"]
+        by_arm.update({name.removeprefix("arm_"): row[name] for name in by_arm_counts})
+    total = sum(by_category.values())
+    paginator = Paginator(rows, pagination.PAGE_SIZE)
+    paginator.count = total
+    shown = paginator.get_page(page)
+    events = list(shown.object_list)
     allowed = dt.timedelta(days=review_days)
     due = {e.pk: e.reported_on + allowed for e in events if e.signed_off_on is None}
     overdue = frozenset(pk for pk, day in due.items() if day < today)
     awaiting = scope.filter(signed_off_on__isnull=True).count()
-    if not sees_every_arm(actor):
-        return SafetyListing(events, by_category, None, None, due, overdue, awaiting)
+    if not unblinded:
+        return SafetyListing(shown, events, total, by_category, None, None, due, overdue, awaiting)
+    by_arm[""] = total - sum(by_arm.values())  # events of anyone not randomised, as the listing shows them
     arm_of = arms_for(actor, {e.participant_id for e in events})
     arms = {e.pk: arm_of.get(e.participant_id, "") for e in events}
-    return SafetyListing(events, by_category, arms, dict(Counter(arms.values())), due, overdue, awaiting)
+    return SafetyListing(
+        shown,
+        events,
+        total,
+        by_category,
+        arms,
+        {arm: n for arm, n in by_arm.items() if n},
+        due,
+        overdue,
+        awaiting,
+    )
 
 
 def histories(participants: QuerySet[Participant]) -> list[History]:

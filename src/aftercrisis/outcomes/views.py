@@ -263,7 +263,13 @@ def safety(request: HttpRequest) -> HttpResponse:
     asked_column = asked.get("sort", "").removeprefix("-") in SAE_COLUMNS
     order, sort = sort_order(request, SAE_COLUMNS, default="onset") if asked_column else ((), "")
     listing = safety_listing(
-        actor, filters, review_days=trial.safety.review_days, today=timezone.localdate(), order=order
+        actor,
+        filters,
+        review_days=trial.safety.review_days,
+        today=timezone.localdate(),
+        order=order,
+        arm_codes=trial.arm_codes,
+        page=request.GET.get("page"),
     )
     return render(
         request,
@@ -275,7 +281,7 @@ def safety(request: HttpRequest) -> HttpResponse:
             "categories": SaeCategory.choices,
             "seriousnesses": Seriousness.choices,
             "review_days": trial.safety.review_days,
-            "page": page_of(request, listing.events),
+            "page": listing.page,
             "sort": sort,
             "arm_names": {a.code: a.name for a in trial.arms} if listing.arms else {},
             "can_review": actor.can(Capability.REVIEW_SAE),
