@@ -126,10 +126,13 @@ def consort_counts(actor: Actor) -> ConsortCounts:
 
 
 def screening_log_rows(actor: Actor) -> QuerySet[Any]:
-    """The screenings in the actor's sites, newest first (research data only, no identity)."""
+    """The screenings in the actor's sites, newest first (research data only, no identity): only the columns
+    the log shows, so that ordering them all to find a page sorts narrow rows."""
     from aftercrisis.recruitment.models import Screening
 
-    rows = Screening.objects.select_related("participant", "participant__site", "screened_by")
+    rows = Screening.objects.select_related("participant", "participant__site").only(
+        "screened_on", "outcome", "reason", "participant__trial_id", "participant__site__code"
+    )
     if actor.site_ids is not None:
         rows = rows.filter(participant__site_id__in=actor.site_ids)
     return rows.order_by("-screened_on", "-pk")
