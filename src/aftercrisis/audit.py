@@ -37,10 +37,19 @@ def record_creation(instance: M, *, by: User | None, reason: str) -> M:
 
 
 def record_creations(
-    instances: Sequence[M], *, by: User | Sequence[User | None] | None, reason: str | Sequence[str]
+    instances: Sequence[M],
+    *,
+    by: User | Sequence[User | None] | None,
+    reason: str | Sequence[str],
+    unique_held: bool = False,
 ) -> list[M]:
     """Create new rows of one model, each validated and audited as one created alone, in one statement
-    for the rows and one for their history; `by` and `reason` are one for all or one for each row."""
+    for the rows and one for their history; `by` and `reason` are one for all or one for each row.
+
+    `unique_held`: the caller holds the locks under which it has read that none of the rows' unique
+    values is taken (a randomisation, under the participant's and the stratum's locks), so the database
+    is not asked again; two rows of the batch that clash are still refused, and the database's own
+    constraints still refuse a clash, as ever."""
     if not instances:
         return []
     users = list(by) if isinstance(by, Sequence) else [by] * len(instances)
@@ -50,7 +59,7 @@ def record_creations(
     refuse_if_locked()
     model = type(instances[0])
     known = _existing_references(model, instances)
-    unique = _clear_of_stored_rows(model, instances)
+    unique = _clear_of_stored_rows(model, instances, asked=not unique_held)
     for instance, user, text, clear in zip(instances, users, reasons, unique, strict=True):
         instance._history_user = user  # type: ignore[attr-defined]
         instance._change_reason = text  # type: ignore[attr-defined]
@@ -134,7 +143,9 @@ def _refuse_repeats_within(model: type[models.Model], instances: Sequence[models
             seen[value] = k
 
 
-def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.Model]) -> list[bool]:
+def _clear_of_stored_rows(
+    model: type[models.Model], instances: Sequence[models.Model], *, asked: bool = True
+) -> list[bool]:
     """For each instance, whether none of its unique fields or unconditional unique constraints can clash
     with a stored row, asked in one query for the batch. A row that might clash is checked again alone,
     for the error Model.full_clean gives; two new rows of the batch that clash with each other are
@@ -142,6 +153,8 @@ def _clear_of_stored_rows(model: type[models.Model], instances: Sequence[models.
     _refuse_repeats_within(model, instances)
     if not _unique_checks_known(model):
         return [False] * len(instances)
+    if not asked:
+        return [True] * len(instances)
     values = {
         columns: [tuple(getattr(i, c) for c in columns) for i in instances]
         for columns in _unique_columns(model)

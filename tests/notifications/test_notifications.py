@@ -9,8 +9,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
-from aftercrisis.notifications import NotificationRefused, backends, send_email, send_letter, send_sms
+from aftercrisis.notifications import (
+    NotificationRefused,
+    backends,
+    email,
+    letter,
+    send_email,
+    send_letter,
+    send_on_commit,
+    send_sms,
+)
 
 ADDRESS = ["A Participant", "1 Example Street", "London", "NW1 2AB"]
 
@@ -54,6 +64,46 @@ def test_sms_and_letters_reach_the_configured_backend(recording):
         ("sms", ("07700900123",)),
         ("letter", tuple(ADDRESS)),
     ]
+
+
+class RefusingBackend(LocmemBackend):
+    """Django's test mail backend, counting its connections, refusing a message whose subject says so."""
+
+    opened = 0
+
+    def open(self) -> bool:
+        RefusingBackend.opened += 1
+        return super().open()
+
+    def send_messages(self, messages):
+        if any(m.subject == "refused" for m in messages):
+            raise OSError("the mail server refused it")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_messages_sent_on_commit_go_each_on_its_own_the_emails_through_one_connection(
+    recording, settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    RefusingBackend.opened = 0
+    messages = [
+        email("a@example.org", "first", "b", reference="CAM-0001"),
+        email("b@example.org", "refused", "b", reference="CAM-0001"),
+        letter(ADDRESS, "Thank you for taking part.", reference="CAM-0001"),
+        email("c@example.org", "last", "b", reference="CAM-0001"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        send_on_commit(messages)
+        assert mail.outbox == [] and recording == []  # nothing before the commit
+    # The refused one is logged, without its addresses; the others are sent all the same.
+    assert [m.subject for m in mail.outbox] == ["first", "last"]
+    assert [m.channel for m in recording] == ["letter"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "a email (reference CAM-0001) could not be sent"
+    ]
+    # One connection for the e-mails, and a new one after a refusal, in case the connection was what failed.
+    assert RefusingBackend.opened == 2
 
 
 def test_console_backend_prints_to_stderr(settings, capsys):

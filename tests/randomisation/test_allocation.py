@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aftercrisis.accounts.roles import Role
+from aftercrisis.audit import record_creations
 from aftercrisis.intervention.models import CaseloadAssignment
 from aftercrisis.notifications import backends
 from aftercrisis.participants.models import Status
@@ -62,9 +65,9 @@ def test_randomising_assigns_and_notifies_once_and_a_repeat_does_nothing_more(
         make_participant, core_protocol, actor, manager, django_capture_on_commit_callbacks
     )
     assert first.created and first.assignment.worker == staff[Role.PEER_SUPPORT_WORKER]
-    # Sent after the commit, one callback per message: the trial manager, the site's peer support
-    # worker, and the participant's letter.
-    assert len(callbacks) == len(first.notifications) == 3
+    # Sent after the commit, in one callback (each message on its own within it): the trial manager, the
+    # site's peer support worker, and the participant's letter.
+    assert len(callbacks) == 1 and len(first.notifications) == 3
     mine = [m for m in backends.outbox if m.reference == participant.trial_id]
     assert [m.channel for m in mine] == ["letter"]
     assert [m.to for m in mail.outbox[-2:]] == [
@@ -153,13 +156,14 @@ def _with_address(participant, manager):
 
 
 # Everything Django runs for one randomisation to peer support through the page, as production has it:
-# the session, the user, the second factor's device, the roles, the participant; then, in the
-# transaction, the participant with what readiness asks, the database lock, the stratum's cursor moved
-# on and the position it passed, the allocation (its uniqueness asked, written, versioned), the status
-# (written, versioned), the peer support workers and their caseloads, the assignment (its uniqueness
-# asked, written, versioned), the commit; and the notifications' recipients. One more where the
-# participant's row is locked by a query of its own (SQLite locks the database at BEGIN).
-RANDOMISE_QUERIES = 21
+# the session, the user, the second factor's device, the roles; then, in the transaction, the participant
+# (looked for among those the actor may open) with what readiness asks, the database lock, the status
+# (written, versioned), the stratum's cursor moved on (saying where it now is) and the position it passed,
+# the allocation (written, versioned: the locks held say that its participant and position are free), the
+# peer support workers and their caseloads, the assignment (written, versioned), the notifications'
+# recipients, the commit. One more where the participant's row is locked by a query of its own (SQLite
+# locks the database at BEGIN).
+RANDOMISE_QUERIES = 18
 
 
 @override_settings(OTP_REQUIRED_FOR_UNBLINDED=True, SESSION_COOKIE_AGE=24 * 3600)
@@ -186,8 +190,8 @@ def test_one_randomisation_makes_a_fixed_number_of_queries_and_a_batch_no_more(
     with CaptureQueriesContext(connection) as service:
         done = randomise_all(actor, batch, core_protocol, by=manager)
     assert {d.allocation.arm for d in done} == {"intervention", "control"}
-    # The page's own reads before the service: the session, the user, the device, the roles, the participant.
-    assert len(service) == expected - 5
+    # The page's own reads before the service: the session, the user, the device, the roles.
+    assert len(service) == expected - 4
 
 
 def test_a_batch_takes_positions_in_the_order_given_and_a_repeat_is_found_not_made_again(
@@ -204,7 +208,9 @@ def test_a_batch_takes_positions_in_the_order_given_and_a_repeat_is_found_not_ma
     assert done[2].allocation == before.allocation and done[4].allocation == done[0].allocation
     assert [d.allocation.slot.position for d in done] == [1, 2, 1, 2, 1, 3]
     assert all(p.status == Status.RANDOMISED for p, _ in given)
-    assert len(sent) == sum(len(d.notifications) for d in done if d.created) > 0
+    # Sent after the commit: each new allocation's messages in one callback, and none for a repeat.
+    assert len(sent) == sum(1 for d in done if d.created) == 4
+    assert all(d.notifications for d in done if d.created)
     assert Allocation.objects.count() == 5
 
 
@@ -259,3 +265,42 @@ def test_a_batch_shares_the_peer_support_as_one_at_a_time_would(
             expected.append(chosen)
     assert [w for w in given if w is not None] == expected and len(expected) >= 2
     assert set(expected) == {first, second}
+
+
+def test_the_page_randomises_only_a_participant_it_may_open(
+    client, allocation_lists, make_participant, staff
+):
+    participant = make_participant("CAM", Status.CONSENTED)
+    client.force_login(staff[Role.TRIAL_MANAGER])
+    url = reverse("participants:randomise", kwargs={"trial_id": f"{participant.trial_id}X"})
+    assert client.post(url).status_code == 404
+    assert not Allocation.objects.exists()
+    assert set(StratumCursor.objects.values_list("last_position", flat=True)) == {0}
+
+
+def test_a_caller_holding_the_locks_still_cannot_write_a_unique_value_twice(
+    allocation_lists, make_participant, staff
+):
+    manager = staff[Role.TRIAL_MANAGER]
+    participant = make_participant("CAM", Status.CONSENTED)
+    first, second = AllocationSlot.objects.filter(site__code="CAM").order_by("position")[:2]
+
+    def allocation(who, slot):
+        return Allocation(
+            participant=who, slot=slot, arm=slot.arm, randomised_on=dt.date(2026, 1, 5), allocated_by=manager
+        )
+
+    # Within the batch: refused, naming the row, with nothing written.
+    with pytest.raises(ValidationError, match="row 2: the same participant as row 1"):
+        record_creations(
+            [allocation(participant, first), allocation(participant, second)],
+            by=manager,
+            reason="randomised",
+            unique_held=True,
+        )
+    assert not Allocation.objects.exists()
+    # A stored row the caller was wrong about: the database refuses it, and nothing is written.
+    record_creations([allocation(participant, first)], by=manager, reason="randomised")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        record_creations([allocation(participant, second)], by=manager, reason="randomised", unique_held=True)
+    assert Allocation.objects.get().slot == first

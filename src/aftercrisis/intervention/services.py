@@ -88,7 +88,11 @@ def assign_least_loaded_workers(
                 assigned_by=by,
             )
         )
-    record_creations([a for a in given if a is not None], by=by, reason="assigned to caseload")
+    # The allocations are new, made under their participants' locks: a participant with no allocation until
+    # then has no caseload either (assign_to_caseload asks for one), so nobody's assignment is taken.
+    record_creations(
+        [a for a in given if a is not None], by=by, reason="assigned to caseload", unique_held=True
+    )
     return given
 
 

@@ -7,15 +7,20 @@ after the commit, and never for a write that was rolled back.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from collections.abc import Sequence
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from aftercrisis.notifications.backends import Message, text_backend
+
+log = logging.getLogger(__name__)
 
 # UK mobile numbers, with or without the +44 prefix; spaces and dashes are ignored.
 _UK_MOBILE = re.compile(r"^(?:\+44|0044|0)7\d{9}$")
@@ -59,10 +64,17 @@ def letter(address_lines: Sequence[str], body: str, *, subject: str = "", refere
     return Message("letter", lines, subject, body, reference)
 
 
-def deliver(message: Message) -> Message:
-    """Send a composed message: e-mail through Django's mail, the rest through the text backend."""
+def deliver(message: Message, *, connection: BaseEmailBackend | None = None) -> Message:
+    """Send a composed message: e-mail through Django's mail (through `connection` when one is open),
+    the rest through the text backend."""
     if message.channel == "email":
-        send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, list(message.to))
+        send_mail(
+            message.subject,
+            message.body,
+            settings.DEFAULT_FROM_EMAIL,
+            list(message.to),
+            connection=connection,
+        )
     else:
         text_backend().deliver(message)
     return message
@@ -70,9 +82,32 @@ def deliver(message: Message) -> Message:
 
 def send_on_commit(messages: Sequence[Message]) -> None:
     """Send the messages once the current transaction commits (at once outside one; never if it rolls
-    back). Each goes on its own: a failing one is logged and does not hold back the others."""
-    for message in messages:
-        transaction.on_commit(partial(deliver, message), robust=True)
+    back). Each goes on its own: a failing one is logged and does not hold back the others. The e-mails
+    among them go through one connection to the mail server, opened for them."""
+    if messages:
+        transaction.on_commit(partial(_deliver_each, tuple(messages)))
+
+
+def _deliver_each(messages: Sequence[Message]) -> None:
+    connection: BaseEmailBackend | None = None
+    try:
+        for message in messages:
+            try:
+                if message.channel == "email" and connection is None:
+                    opened = get_connection()
+                    opened.open()
+                    connection = opened
+                deliver(message, connection=connection)
+            except Exception:  # as Django's robust on_commit: logged, and the next one is sent
+                log.exception("a %s (reference %s) could not be sent", message.channel, message.reference)
+                if message.channel == "email" and connection is not None:
+                    # The next e-mail on a connection of its own, in case this one is what failed.
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                    connection = None
+    finally:
+        if connection is not None:
+            connection.close()
 
 
 def send_email(to: str | Sequence[str], subject: str, body: str, *, reference: str = "") -> Message:

@@ -8,13 +8,16 @@ the notifications after it commits, once.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from aftercrisis.accounts.models import Site, User
@@ -25,6 +28,7 @@ from aftercrisis.intervention.services import assign_least_loaded_workers
 from aftercrisis.lock.services import asked_once
 from aftercrisis.notifications import Message, send_on_commit
 from aftercrisis.participants.models import Participant, Status
+from aftercrisis.participants.selectors import participants_for
 from aftercrisis.protocol import Protocol
 from aftercrisis.randomisation.announce import allocation_notices
 from aftercrisis.randomisation.engine import Minimiser, Slot, new_seed, permuted_blocks, simple
@@ -112,18 +116,50 @@ def randomise_all(
     """randomise for each participant, with the day they were randomised (None: today), all or none:
     each takes the next position of their stratum in the order given, and the locks, the checks and
     the writes are made once for the lot."""
+    pks = sorted({p.pk for p, _ in participants})
+    return _randomise(
+        actor, Participant.objects.filter(pk__in=pks), participants, trial, by=by, notify=notify
+    )
+
+
+def randomise_in_scope(
+    actor: Actor, trial_id: str, trial: Protocol, *, by: User, notify: bool = True
+) -> Randomised:
+    """randomise for the participant with this trial ID among those the actor may open (participants_for),
+    read once, under the lock: the page's randomisation. Http404 for any other, as participant_for."""
+    return _randomise(
+        actor, participants_for(actor).filter(trial_id=trial_id), None, trial, by=by, notify=notify
+    )[0]
+
+
+def _randomise(
+    actor: Actor,
+    rows: QuerySet[Participant],
+    participants: Sequence[tuple[Participant, dt.date | None]] | None,
+    trial: Protocol,
+    *,
+    by: User,
+    notify: bool,
+) -> list[Randomised]:
+    """randomise_all for the participants, which are `rows`; or, when None, for the one of `rows` there is
+    (Http404 when none), as read under the lock."""
     if not actor.can(Capability.RANDOMISE):
         raise PermissionDenied
     today = timezone.localdate()
     with transaction.atomic():
-        pks = sorted({p.pk for p, _ in participants})
         # In one order, as the cursors are; SQLite's write lock, taken at BEGIN, holds them all already.
         if connection.features.has_select_for_update:
-            list(Participant.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+            of = ("self",) if connection.features.has_select_for_update_of else ()
+            pks = list(rows.select_for_update(of=of).order_by("pk").values_list("pk", flat=True))
+            rows = Participant.objects.filter(pk__in=pks)
         # Read once the locks are held, so that an allocation committed while waiting for them is seen.
-        locked = with_readiness(
-            Participant.objects.filter(pk__in=pks).select_related("site", "identity", "allocation"), trial
-        ).in_bulk()
+        locked = {
+            p.pk: p for p in with_readiness(rows.select_related("site", "identity", "allocation"), trial)
+        }
+        if participants is None:
+            if len(locked) != 1:
+                raise Http404("no such participant")
+            participants = [(next(iter(locked.values())), None)]
         earlier = {pk: a for pk, p in locked.items() if (a := getattr(p, "allocation", None)) is not None}
         ready: dict[int, tuple[Participant, dt.date]] = {}
         for participant, on in participants:
@@ -175,6 +211,9 @@ def _allocate(
                 ],
                 by=by,
                 reason="randomised",
+                # The participants had no allocation when read under their locks, and the positions are
+                # past the cursor the stratum's lock held: none is taken.
+                unique_held=True,
             )
         peer = [a.arm == trial.intervention.arm for a in made]
         return made, assign_least_loaded_workers(made, peer, by=by)
@@ -183,20 +222,18 @@ def _allocate(
 def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]:
     """Each participant's next position on their stratum's list, in the order given. Each stratum's
     cursor is moved on first, which locks it until the transaction ends (in one order, so that two
-    batches cannot each hold a cursor the other waits for); then the positions it passed are read."""
+    batches cannot each hold a cursor the other waits for), and says where it now is; then the positions
+    it passed are read."""
     wanted = Counter(p.site_id for p in participants)
-    for site_id, n in sorted(wanted.items()):
-        StratumCursor.objects.filter(site_id=site_id).update(last_position=F("last_position") + n)
-    cursor = StratumCursor.objects.filter(site_id=OuterRef("site_id")).values("last_position")
-    passed = (
-        AllocationSlot.objects.filter(site_id__in=wanted)
-        .annotate(last=Subquery(cursor))
-        .filter(position__gt=F("last") - max(wanted.values(), default=0), position__lte=F("last"))
-        .order_by("position")
-    )
+    last = {site_id: _move_cursor(site_id, n) for site_id, n in sorted(wanted.items())}
+    passed = [
+        Q(site_id=site_id, position__gt=at - wanted[site_id], position__lte=at)
+        for site_id, at in last.items()
+        if at is not None
+    ]
     slots: dict[int, list[AllocationSlot]] = {}
-    for slot in passed:
-        if slot.position > slot.last - wanted[slot.site_id]:
+    if passed:
+        for slot in AllocationSlot.objects.filter(reduce(operator.or_, passed)).order_by("position"):
             slots.setdefault(slot.site_id, []).append(slot)
     for participant in participants:
         if len(slots.get(participant.site_id, [])) < wanted[participant.site_id]:
@@ -204,6 +241,19 @@ def _next_positions(participants: Sequence[Participant]) -> list[AllocationSlot]
                 f"the allocation list for {participant.site.code} is used up; load more positions"
             )
     return [slots[p.site_id].pop(0) for p in participants]
+
+
+def _move_cursor(site_id: int, by: int) -> int | None:
+    """Move the stratum's cursor on by `by` positions, in one statement that locks it and returns where
+    it is now (PostgreSQL and SQLite both return a row an UPDATE writes); None for a stratum without one."""
+    name = connection.ops.quote_name
+    table, column, site = name(StratumCursor._meta.db_table), name("last_position"), name("site_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + %s WHERE {site} = %s RETURNING {column}", [by, site_id]
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _minimised(participant: Participant, on: dt.date, trial: Protocol, *, by: User) -> Allocation:

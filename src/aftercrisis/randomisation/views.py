@@ -27,8 +27,8 @@ from aftercrisis.randomisation.services import (
     correct_stratum,
     enter_backup_allocation,
     flag_randomised_in_error,
+    randomise_in_scope,
 )
-from aftercrisis.randomisation.services import randomise as take_allocation
 from aftercrisis.randomisation.unblinding import (
     decide_unblinding,
     request_unblinding,
@@ -40,9 +40,8 @@ from aftercrisis.randomisation.unblinding import (
 @requires(Capability.RANDOMISE)
 @require_POST
 def randomise(request: HttpRequest, trial_id: str) -> HttpResponse:
-    actor = acting(request)
-    participant = participant_for(actor, trial_id)
-    done = take_allocation(actor, participant, protocol(), by=staff_user(request))
+    # The participant is looked for among those the actor may open once the lock is held, in one read.
+    done = randomise_in_scope(acting(request), trial_id, protocol(), by=staff_user(request))
     messages.success(request, _randomised_text(done))
     return redirect("participants:detail", trial_id=trial_id)
 
