@@ -21,6 +21,7 @@ from aftercrisis.notifications import (
     send_on_commit,
     send_sms,
 )
+from aftercrisis.notifications.api import deliver
 
 ADDRESS = ["A Participant", "1 Example Street", "London", "NW1 2AB"]
 
@@ -37,6 +38,16 @@ def test_email_goes_through_django_mail():
     send_email("manager@example.org", "Randomised", "CAM-0001 was randomised.")
     assert [m.to for m in mail.outbox] == [["manager@example.org"]]
     assert mail.outbox[0].subject == "Randomised"
+
+
+def test_a_blind_email_reaches_everyone_and_names_nobody():
+    deliver(email(["a@example.org", "b@example.org"], "Randomised", "CAM-0001 was randomised.", blind=True))
+    deliver(email(["c@example.org"], "Randomised", "CAM-0002 was randomised.", blind=True))
+    blind, alone = mail.outbox
+    assert blind.recipients() == ["a@example.org", "b@example.org"]
+    text = blind.message().as_string()
+    assert "To: undisclosed-recipients:;" in text and "@example.org" not in text
+    assert "To: c@example.org" in alone.message().as_string()  # one recipient sees only themselves
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,16 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from aftercrisis.notifications.backends import Message, text_backend
 
 log = logging.getLogger(__name__)
+
+# The To header of a blind e-mail (RFC 5322's empty group): the addresses are the envelope's alone.
+UNDISCLOSED = "undisclosed-recipients:;"
 
 # UK mobile numbers, with or without the +44 prefix; spaces and dashes are ignored.
 _UK_MOBILE = re.compile(r"^(?:\+44|0044|0)7\d{9}$")
@@ -33,7 +36,9 @@ class NotificationRefused(ValueError):
     """The message cannot be sent as given; the text says which field is wrong."""
 
 
-def email(to: str | Sequence[str], subject: str, body: str, *, reference: str = "") -> Message:
+def email(
+    to: str | Sequence[str], subject: str, body: str, *, reference: str = "", blind: bool = False
+) -> Message:
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise NotificationRefused("to: give at least one e-mail address")
@@ -41,7 +46,7 @@ def email(to: str | Sequence[str], subject: str, body: str, *, reference: str = 
     if bad:
         raise NotificationRefused(f"to: not an e-mail address: {', '.join(bad)}")
     _require_text(subject=subject, body=body)
-    return Message("email", tuple(recipients), subject, body, reference)
+    return Message("email", tuple(recipients), subject, body, reference, blind=blind)
 
 
 def sms(phone: str, body: str, *, reference: str = "") -> Message:
@@ -67,7 +72,16 @@ def letter(address_lines: Sequence[str], body: str, *, subject: str = "", refere
 def deliver(message: Message, *, connection: BaseEmailBackend | None = None) -> Message:
     """Send a composed message: e-mail through Django's mail (through `connection` when one is open),
     the rest through the text backend."""
-    if message.channel == "email":
+    if message.channel == "email" and message.blind and len(message.to) > 1:
+        EmailMessage(
+            message.subject,
+            message.body,
+            settings.DEFAULT_FROM_EMAIL,
+            list(message.to),
+            headers={"To": UNDISCLOSED},
+            connection=connection,
+        ).send()
+    elif message.channel == "email":
         send_mail(
             message.subject,
             message.body,

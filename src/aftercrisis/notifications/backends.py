@@ -20,6 +20,9 @@ class Message:
     subject: str
     body: str
     reference: str = ""
+    # An e-mail to several people that names none of them to the others: its To header says
+    # "undisclosed-recipients" (and so is short, however many there are); each address still receives it.
+    blind: bool = False
 
 
 class Backend(Protocol):

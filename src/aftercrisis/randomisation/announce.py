@@ -79,6 +79,9 @@ def allocation_notices(allocations: Sequence[Allocation], trial: Protocol) -> li
                     f"{participant.trial_id} at {participant.site.code} was randomised on "
                     f"{allocation.randomised_on:%d %b %Y} to: {arm.name}.",
                     reference=participant.trial_id,
+                    # Every trial manager, none shown the others' addresses (nor a header of all of them
+                    # written out for each allocation).
+                    blind=True,
                 )
             )
         if allocation.arm == trial.intervention.arm and workers[participant.site_id]:
