@@ -1,14 +1,16 @@
 """CPU of one randomisation in the server's own process, and where it goes.
 
-Builds participants ready to randomise (through the services, as benchmarks/randomise.py does) in a fresh
-SQLite database, then, in this process under the production settings as the benchmark serves them
+Builds participants ready to randomise and the trial managers told of each allocation (through the
+services, as benchmarks/randomise.py does) in a fresh database (SQLite, or beside the PostgreSQL database
+DATABASE_URL names), then, in this process under the production settings as the benchmark serves them
 (DEBUG off, HTTPS through a proxy, two-factor sign-in, every e-mail and letter written to a file), signs
 in one trial manager through the login form and the two-factor step and posts the randomise page for each
 participant in turn, with its CSRF token, as the benchmark's clients do. Prints the CPU milliseconds of
 each randomisation (time.process_time: the median and the mean over the posts after a few to warm up),
 the SQL queries each makes, and with --profile the functions that took the most CPU under cProfile:
 
-    python benchmarks/randomise_cpu.py [--participants 200] [--profile] [--top 40]
+    python benchmarks/randomise_cpu.py [--participants 200] [--managers 200] [--timeline] [--queries]
+                                       [--profile [--sort tottime] [--top 40] [--callers NAME]]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.randomisation.served import build_world, server_env
+from tests.server import fresh_database
 
 WARM_UP = 5
 
@@ -38,6 +41,12 @@ WARM_UP = 5
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument(
+        "--managers",
+        type=int,
+        default=200,
+        help="trial managers, each told of every allocation, as the benchmark has",
+    )
     parser.add_argument("--profile", action="store_true", help="print the functions that took the most CPU")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--queries", action="store_true", help="print the SQL of one randomisation")
@@ -49,12 +58,15 @@ def main() -> None:
     )
     parser.add_argument("--sort", default="tottime", help="cProfile's sort key (tottime, cumulative)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="aftercrisis-cpu.") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="aftercrisis-cpu.") as tmp,
+        fresh_database(Path(tmp)) as database_url,
+    ):
         directory = Path(tmp)
-        env = server_env(f"sqlite:///{directory / 'server.sqlite3'}", directory, production=True)
+        env = server_env(database_url, directory, production=True)
         env["ALLOWED_HOSTS"] = "testserver"
         count = args.participants + WARM_UP
-        world = build_world(env, per_site=math.ceil(count / 6), managers=1)
+        world = build_world(env, per_site=math.ceil(count / 6), managers=args.managers)
         os.environ.update(env)
         measure(world.trial_ids[:count], world.managers[0], args)
 
@@ -123,7 +135,7 @@ def measure(trial_ids: list[str], account: dict[str, str], args: argparse.Namesp
         cpu.append((time.process_time() - started) * 1000)
     print(
         f"{len(cpu)} randomisations through the page, CPU ms each: median {statistics.median(cpu):.2f}, "
-        f"mean {statistics.fmean(cpu):.2f}; {len(queries)} SQL queries each (SQLite)"
+        f"mean {statistics.fmean(cpu):.2f}; {len(queries)} SQL queries each ({connection.display_name})"
     )
     if args.queries:
         print("\n".join(f"  {sql[:300]}" for sql in queries))
