@@ -72,7 +72,9 @@ PAGES = {
 
 
 def _accounts(users: int) -> None:
-    """Run in its own process under the served settings: the static files, then one account per user."""
+    """Run in its own process under the served settings: the static files and the blank workbook printed into
+    the shared cache (as `aftercrisis serve --production` does before its workers start), then one account
+    per user."""
     import django
 
     django.setup()
@@ -86,6 +88,10 @@ def _accounts(users: int) -> None:
     from aftercrisis.participants.selectors import participants_for
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    from aftercrisis.config.trial import protocol
+    from aftercrisis.workbook.pdf import blank_workbook_pdf
+
+    blank_workbook_pdf(protocol())
     accounts, used = [], set()
     for k in range(users):
         demo = User.objects.get(username=MIX[k % len(MIX)])
