@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -89,18 +90,30 @@ def due_visits(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any
 
 
 def worklist_counts(actor: Actor, protocol: Protocol, today: dt.date) -> dict[WindowState, int]:
-    """How many visits of the worklist are due, closing and overdue: one query whatever the trial size."""
+    """How many visits of the worklist are due, closing and overdue: one query whatever the trial size.
+    Each visit's record is joined to its participant (at most one each) and the participants without one
+    counted, rather than looked up per participant and window, as PostgreSQL runs a subquery inside a
+    count's filter."""
     windows = follow_up_windows_on(protocol, today)
-    counted = _awaiting_follow_up(actor).aggregate(
-        **{
-            f"{on.code}_{state.name}": Count(
-                "pk",
-                filter=Q(~_recorded(on.code), allocation__randomised_on__lte=latest)
-                & (Q() if earliest is None else Q(allocation__randomised_on__gte=earliest)),
-            )
-            for on in windows
-            for state, (earliest, latest) in on.randomised.items()
-        }
+    counted = (
+        _awaiting_follow_up(actor)
+        .annotate(
+            **{
+                f"record_{i}": FilteredRelation("visit_records", condition=Q(visit_records__visit=on.code))
+                for i, on in enumerate(windows)
+            }
+        )
+        .aggregate(
+            **{
+                f"{on.code}_{state.name}": Count(
+                    "pk",
+                    filter=Q(**{f"record_{i}__id__isnull": True}, allocation__randomised_on__lte=latest)
+                    & (Q() if earliest is None else Q(allocation__randomised_on__gte=earliest)),
+                )
+                for i, on in enumerate(windows)
+                for state, (earliest, latest) in on.randomised.items()
+            }
+        )
     )
     return {
         state: sum(counted[f"{on.code}_{state.name}"] for on in windows)
