@@ -7,18 +7,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    DateField,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     TextField,
     Value,
     When,
@@ -183,39 +186,61 @@ def supported_participants(
     if not actor.can(Capability.VIEW_FIDELITY):
         return [], {}
     allocations = allocated_to(actor, protocol.intervention.arm)
-    held = Session.objects.filter(outcome=SessionOutcome.HELD)
-    of_each = held.filter(participant=OuterRef("participant_id")).order_by().values("participant")
-    rows = (
+    # Each participant's held sessions joined and counted once (a subquery per participant, as before, is
+    # run by PostgreSQL once for each), then the participants tallied from that in the same query.
+    per_person = (
         allocations.annotate(
-            held=Coalesce(
-                Subquery(of_each.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
-            ),
-            wait=_DaysAfter(
-                Subquery(of_each.annotate(first=Min("on")).values("first"), output_field=DateField()),
-                "randomised_on",
-            ),
+            held_session=FilteredRelation(
+                "participant__peer_sessions",
+                condition=Q(participant__peer_sessions__outcome=SessionOutcome.HELD),
+            )
         )
         .order_by()
-        .values_list("participant__site__code", "participant__caseload_assignment__worker_id", "held", "wait")
-        .annotate(n=Count("pk"))
+        .values(
+            "pk",
+            "randomised_on",
+            tallied_site=F("participant__site__code"),
+            tallied_worker=F("participant__caseload_assignment__worker_id"),
+        )
+        .annotate(
+            tallied_held=Count("held_session__id"),
+            tallied_wait=_DaysAfter(Min("held_session__on"), "randomised_on"),
+        )
+        .values("tallied_site", "tallied_worker", "tallied_held", "tallied_wait")
     )
-    tallies = list(rows)
+    sql, params = per_person.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(f"tallied_{c}") for c in ("site", "worker", "held", "wait"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) per_person GROUP BY {columns}", params)
+        tallies = cursor.fetchall()
     workers = {
         user.pk: user.display_name
         for user in User.objects.filter(pk__in={worker_id for _, worker_id, _, _, _ in tallies if worker_id})
     }
     # The sections are stored as a JSON list of codes (lower-case letters, digits and _, each validated
     # against the workbook): a code in quotes is found in the list's text only if it is one of its items.
+    # Whether each participant covered each section, then the participants added up (rather than a count of
+    # distinct participants for each section, each its own sort of every held session).
+    # PostgreSQL stores the list as jsonb and finds an item in it directly, without writing it out as text.
     codes = list(section_codes)
+
+    def covers(code: str) -> Q:
+        if connection.vendor == "postgresql":
+            return Q(sections_covered__contains=[code])
+        return Q(text__contains=f'"{code}"')
+
     covered = (
-        held.filter(participant__allocation__in=allocations)
+        Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__in=allocations)
         .annotate(text=Cast("sections_covered", TextField()))
-        .aggregate(
+        .order_by()
+        .values("participant")
+        .annotate(
             **{
-                f"section_{i}": Count("participant", distinct=True, filter=Q(text__contains=f'"{code}"'))
+                f"covers_{i}": Max(Case(When(covers(code), then=Value(1)), default=Value(0)))
                 for i, code in enumerate(codes)
             }
         )
+        .aggregate(**{f"section_{i}": Sum(f"covers_{i}") for i in range(len(codes))})
         if codes
         else {}
     )
@@ -224,7 +249,7 @@ def supported_participants(
             Tally(site, workers[worker_id] if worker_id else "", n_held, wait, n)
             for site, worker_id, n_held, wait, n in tallies
         ],
-        {code: covered[f"section_{i}"] for i, code in enumerate(codes)},
+        {code: covered[f"section_{i}"] or 0 for i, code in enumerate(codes)},
     )
 
 
