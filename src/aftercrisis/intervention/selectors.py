@@ -21,12 +21,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     TextField,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Contains
 
 from aftercrisis.accounts.models import User
 from aftercrisis.accounts.policy import Actor, Capability
@@ -182,12 +182,24 @@ def supported_participants(
 ) -> tuple[list[Tally], dict[str, int]]:
     """The peer support arm's randomised participants, counted in the database: tallies of them by site,
     worker, sessions held and days to the first, and how many covered each of `section_codes` in a held
-    session. Two queries (and one for the workers' names) whatever the trial's size. Unblinded roles only."""
+    session. One query (and one for the workers' names) whatever the trial's size. Unblinded roles only."""
     if not actor.can(Capability.VIEW_FIDELITY):
         return [], {}
     allocations = allocated_to(actor, protocol.intervention.arm)
+    codes = list(section_codes)
+
+    # The sections are stored as a JSON list of codes (lower-case letters, digits and _, each validated
+    # against the workbook): a code in quotes is found in the list's text only if it is one of its items.
+    # PostgreSQL stores the list as jsonb and finds a string item in it directly (its ? operator, which
+    # Django's has_key uses), without writing the list out as text.
+    def covers(code: str) -> Q | Contains:
+        if connection.vendor == "postgresql":
+            return Q(held_session__sections_covered__has_key=code)
+        return Contains(Cast("held_session__sections_covered", TextField()), f'"{code}"')
+
     # Each participant's held sessions joined and counted once (a subquery per participant, as before, is
-    # run by PostgreSQL once for each), then the participants tallied from that in the same query.
+    # run by PostgreSQL once for each), with whether any of them covered each section; then the participants
+    # tallied from that in the same query, and the sections' participants added up over the tallies.
     per_person = (
         allocations.annotate(
             held_session=FilteredRelation(
@@ -205,51 +217,35 @@ def supported_participants(
         .annotate(
             tallied_held=Count("held_session__id"),
             tallied_wait=_DaysAfter(Min("held_session__on"), "randomised_on"),
-        )
-        .values("tallied_site", "tallied_worker", "tallied_held", "tallied_wait")
-    )
-    sql, params = per_person.query.sql_with_params()
-    columns = ", ".join(connection.ops.quote_name(f"tallied_{c}") for c in ("site", "worker", "held", "wait"))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) per_person GROUP BY {columns}", params)
-        tallies = cursor.fetchall()
-    workers = {
-        user.pk: user.display_name
-        for user in User.objects.filter(pk__in={worker_id for _, worker_id, _, _, _ in tallies if worker_id})
-    }
-    # The sections are stored as a JSON list of codes (lower-case letters, digits and _, each validated
-    # against the workbook): a code in quotes is found in the list's text only if it is one of its items.
-    # Whether each participant covered each section, then the participants added up (rather than a count of
-    # distinct participants for each section, each its own sort of every held session).
-    # PostgreSQL stores the list as jsonb and finds an item in it directly, without writing it out as text.
-    codes = list(section_codes)
-
-    def covers(code: str) -> Q:
-        if connection.vendor == "postgresql":
-            return Q(sections_covered__contains=[code])
-        return Q(text__contains=f'"{code}"')
-
-    covered = (
-        Session.objects.filter(outcome=SessionOutcome.HELD, participant__allocation__in=allocations)
-        .annotate(text=Cast("sections_covered", TextField()))
-        .order_by()
-        .values("participant")
-        .annotate(
             **{
                 f"covers_{i}": Max(Case(When(covers(code), then=Value(1)), default=Value(0)))
                 for i, code in enumerate(codes)
-            }
+            },
         )
-        .aggregate(**{f"section_{i}": Sum(f"covers_{i}") for i in range(len(codes))})
-        if codes
-        else {}
+        .values(
+            "tallied_site",
+            "tallied_worker",
+            "tallied_held",
+            "tallied_wait",
+            *(f"covers_{i}" for i in range(len(codes))),
+        )
     )
+    sql, params = per_person.query.sql_with_params()
+    quote = connection.ops.quote_name
+    keys = ", ".join(quote(f"tallied_{c}") for c in ("site", "worker", "held", "wait"))
+    sums = "".join(f", SUM({quote(f'covers_{i}')})" for i in range(len(codes)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {keys}, COUNT(*){sums} FROM ({sql}) per_person GROUP BY {keys}", params)
+        rows = cursor.fetchall()
+    workers = {
+        user.pk: user.display_name for user in User.objects.filter(pk__in={row[1] for row in rows if row[1]})
+    }
     return (
         [
             Tally(site, workers[worker_id] if worker_id else "", n_held, wait, n)
-            for site, worker_id, n_held, wait, n in tallies
+            for site, worker_id, n_held, wait, n, *_ in rows
         ],
-        {code: covered[f"section_{i}"] or 0 for i, code in enumerate(codes)},
+        {code: sum(int(row[5 + i]) for row in rows) for i, code in enumerate(codes)},
     )
 
 
