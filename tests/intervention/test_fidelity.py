@@ -176,3 +176,19 @@ def test_tallies_give_what_each_participant_gives(people, threshold):
     assert dict(f.sections_covered) == {
         code: sum(1 for p in people if code in p.sections) for code in ("goals", "recovery")
     }
+
+
+def test_a_manager_with_no_site_in_scope_counts_nobody(demo, core_protocol):
+    """No allocation can be in scope: no tallies and no section covered, rather than a query that cannot be
+    written."""
+    from aftercrisis.accounts.policy import Actor
+    from aftercrisis.accounts.roles import Role
+    from aftercrisis.intervention.selectors import supported_participants
+
+    manager = User.objects.get(username="manager")
+    codes = ["goals", "recovery"]
+    nobody = Actor(manager.pk, Role.TRIAL_MANAGER, frozenset())
+    assert supported_participants(nobody, core_protocol, codes) == ([], {"goals": 0, "recovery": 0})
+    everyone = Actor(manager.pk, Role.TRIAL_MANAGER, None)
+    tallies, covered = supported_participants(everyone, core_protocol, codes)
+    assert tallies and sum(covered.values()) > 0

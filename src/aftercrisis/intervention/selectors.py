@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -230,13 +231,18 @@ def supported_participants(
             *(f"covers_{i}" for i in range(len(codes))),
         )
     )
-    sql, params = per_person.query.sql_with_params()
-    quote = connection.ops.quote_name
-    keys = ", ".join(quote(f"tallied_{c}") for c in ("site", "worker", "held", "wait"))
-    sums = "".join(f", SUM({quote(f'covers_{i}')})" for i in range(len(codes)))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {keys}, COUNT(*){sums} FROM ({sql}) per_person GROUP BY {keys}", params)
-        rows = cursor.fetchall()
+    try:
+        sql, params = per_person.query.sql_with_params()
+    except EmptyResultSet:  # no allocation can match (no sites in scope): nobody to count
+        sql, params = "", ()
+    rows: list[tuple[Any, ...]] = []
+    if sql:
+        quote = connection.ops.quote_name
+        keys = ", ".join(quote(f"tallied_{c}") for c in ("site", "worker", "held", "wait"))
+        sums = "".join(f", SUM({quote(f'covers_{i}')})" for i in range(len(codes)))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {keys}, COUNT(*){sums} FROM ({sql}) per_person GROUP BY {keys}", params)
+            rows = cursor.fetchall()
     workers = {
         user.pk: user.display_name for user in User.objects.filter(pk__in={row[1] for row in rows if row[1]})
     }
