@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -207,10 +207,13 @@ def run(kind: str, args: argparse.Namespace) -> float:
 def _report(title: str, seen: dict[str, list[tuple]], args: argparse.Namespace) -> float:
     """Print a workload's requests per second and p50/p95/p99 and most queries per page; return its p95."""
     every = [s for rows in seen.values() for s, _, _ in rows]
-    errors = sum(1 for rows in seen.values() for _, status, _ in rows if status != 200)
+    others = Counter(
+        f"{status} {page}" for page, rows in seen.items() for _, status, _ in rows if status != 200
+    )
     print(
         f"{title}\n"
-        f"  requests: {len(every)}, requests/s: {len(every) / args.seconds:.1f}, not 200: {errors}\n"
+        f"  requests: {len(every)}, requests/s: {len(every) / args.seconds:.1f}, not 200: {others.total()}"
+        f"{' (' + ', '.join(f'{n} x {what}' for what, n in sorted(others.items())) + ')' if others else ''}\n"
         f"  {'page':<48} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'queries':>7}"
     )
     for page, rows in sorted(seen.items()):
