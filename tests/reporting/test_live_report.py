@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import matplotlib.pyplot as plt
 import pytest
 from django.test import Client
 from tests.conftest import DEMO_TODAY
@@ -120,7 +121,9 @@ def test_before_lock_the_report_is_blinded_and_after_lock_it_names_the_arms(demo
     manager, statistician = _client("manager"), _client("statistician")
     assert statistician.get("/reports/analysis-dataset.csv").status_code == 403
 
+    open_figures = plt.get_fignums()
     assert statistician.post("/reports/trial-report/").status_code == 302
+    assert plt.get_fignums() == open_figures  # a server's process keeps no figure of a report it produced
     blinded = ReportSnapshot.objects.get()
     assert blinded.blinded and blinded.participants == ReportSnapshot.objects.get().participants
     for name in [a.name for a in core_protocol.arms] + [a.code for a in core_protocol.arms]:

@@ -4,6 +4,7 @@ acceptability curve. Saved as SVG (text kept as text) and PNG."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,15 @@ plt.rcParams.update(
         "axes.titleweight": "bold",
     }
 )
+
+
+def svg(fig: Figure) -> bytes:
+    """The figure as SVG, and the figure closed: pyplot keeps every figure it made until it is closed, which
+    in a web server's long-lived process would be every figure of every report produced."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def save(fig: Figure, directory: Path, name: str) -> list[Path]:

@@ -16,6 +16,7 @@ from aftercrisis.analysis.blinding import arm_labels
 from aftercrisis.analysis.dataset import DatasetError, from_frame
 from aftercrisis.analysis.economics import counted
 from aftercrisis.analysis.effects import NotEstimable
+from aftercrisis.analysis.figures import svg
 from aftercrisis.analysis.run import run_plan
 from aftercrisis.lock.services import is_locked
 from aftercrisis.protocol import Protocol
@@ -78,7 +79,7 @@ def produce_report(
             f"The trial report cannot be produced yet: the primary outcome cannot be estimated ({exc})"
         ) from exc
     stamp = Stamp(digest, trial.trial.protocol_version, __version__, timezone.now(), blinded)
-    figures = {name: _svg(figure) for name, figure in outputs.figures.items()}
+    figures = {name: svg(figure) for name, figure in outputs.figures.items()}
     unblinded = unblinded_assessments()
     html = render_html(
         outputs, stamp, trial=trial.trial.short_name, figures=figures, unblinded_assessments=unblinded
@@ -94,14 +95,6 @@ def produce_report(
         html=html,
         results={"stamp": stamp.as_dict(), **outputs.results, "unblinded_assessments": unblinded},
     )
-
-
-def _svg(figure: object) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg")  # type: ignore[attr-defined]
-    return buffer.getvalue()
 
 
 def snapshots_for(actor: Actor) -> QuerySet[ReportSnapshot]:
