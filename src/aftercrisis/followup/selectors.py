@@ -89,31 +89,33 @@ def due_visits(actor: Actor, protocol: Protocol, today: dt.date) -> QuerySet[Any
     return first.union(*others, all=True).order_by("closes", "trial_id")
 
 
+def with_visit_records(participants: QuerySet[Participant], visits: Iterable[str]) -> QuerySet[Participant]:
+    """The participants with their record of each visit joined as `visit_0`, `visit_1`, ... in the order of
+    `visits`. A participant has at most one record of a visit (`one_record_per_visit`), so a count over the
+    joins counts no one twice; looking each record up instead is a subquery inside a count's filter, which
+    PostgreSQL runs once per participant and visit."""
+    return participants.annotate(
+        **{
+            f"visit_{i}": FilteredRelation("visit_records", condition=Q(visit_records__visit=code))
+            for i, code in enumerate(visits)
+        }
+    )
+
+
 def worklist_counts(actor: Actor, protocol: Protocol, today: dt.date) -> dict[WindowState, int]:
-    """How many visits of the worklist are due, closing and overdue: one query whatever the trial size.
-    Each visit's record is joined to its participant (at most one each) and the participants without one
-    counted, rather than looked up per participant and window, as PostgreSQL runs a subquery inside a
-    count's filter."""
+    """How many visits of the worklist are due, closing and overdue: one query whatever the trial size,
+    counting the participants without a record of each visit (`with_visit_records`)."""
     windows = follow_up_windows_on(protocol, today)
-    counted = (
-        _awaiting_follow_up(actor)
-        .annotate(
-            **{
-                f"record_{i}": FilteredRelation("visit_records", condition=Q(visit_records__visit=on.code))
-                for i, on in enumerate(windows)
-            }
-        )
-        .aggregate(
-            **{
-                f"{on.code}_{state.name}": Count(
-                    "pk",
-                    filter=Q(**{f"record_{i}__id__isnull": True}, allocation__randomised_on__lte=latest)
-                    & (Q() if earliest is None else Q(allocation__randomised_on__gte=earliest)),
-                )
-                for i, on in enumerate(windows)
-                for state, (earliest, latest) in on.randomised.items()
-            }
-        )
+    counted = with_visit_records(_awaiting_follow_up(actor), (on.code for on in windows)).aggregate(
+        **{
+            f"{on.code}_{state.name}": Count(
+                "pk",
+                filter=Q(**{f"visit_{i}__id__isnull": True}, allocation__randomised_on__lte=latest)
+                & (Q() if earliest is None else Q(allocation__randomised_on__gte=earliest)),
+            )
+            for i, on in enumerate(windows)
+            for state, (earliest, latest) in on.randomised.items()
+        }
     )
     return {
         state: sum(counted[f"{on.code}_{state.name}"] for on in windows)

@@ -7,11 +7,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from aftercrisis.accounts.policy import Actor, Capability
 from aftercrisis.followup.models import QuestionnaireResponse, VisitOutcome
 from aftercrisis.followup.schedule import WindowState, follow_up_windows_on
+from aftercrisis.followup.selectors import with_visit_records
 from aftercrisis.outcomes.models import AcuteCareEpisode
 from aftercrisis.participants.models import Participant
 from aftercrisis.protocol import Protocol
@@ -77,37 +78,28 @@ class VisitCompleteness:
 
 def follow_up_completeness(actor: Actor, protocol: Protocol, today: dt.date) -> list[VisitCompleteness]:
     """For each follow-up visit, of those whose window has closed: how many were completed (pooled).
-    Counted in the database, in one query whatever the trial size: each visit's record joined to its
-    participant (a participant has at most one record of a visit, so no one is counted twice), rather
-    than looked up once per participant and visit, as PostgreSQL runs a subquery inside a count's filter."""
+    Counted in the database, in one query whatever the trial size, through each visit's record joined to
+    its participant (`with_visit_records`)."""
     windows = follow_up_windows_on(protocol, today)
     outcomes = {
         "completed": [VisitOutcome.COMPLETED],
         "missed": [VisitOutcome.MISSED, VisitOutcome.DECLINED],
     }
-    counted = (
-        _reported(actor)
-        .filter(allocation__isnull=False)
-        .annotate(
-            **{
-                f"visit_{i}": FilteredRelation("visit_records", condition=Q(visit_records__visit=on.code))
-                for i, on in enumerate(windows)
-            }
-        )
-        .aggregate(
-            **{
-                f"{on.code}_{what}": Count(
-                    "pk",
-                    # randomised on or before the last day that makes the window overdue: it closed before today
-                    filter=Q(
-                        allocation__randomised_on__lte=on.randomised[WindowState.OVERDUE][1],
-                        **({f"visit_{i}__outcome__in": outcomes[what]} if what in outcomes else {}),
-                    ),
-                )
-                for i, on in enumerate(windows)
-                for what in ("closed", "completed", "missed")
-            }
-        )
+    counted = with_visit_records(
+        _reported(actor).filter(allocation__isnull=False), (on.code for on in windows)
+    ).aggregate(
+        **{
+            f"{on.code}_{what}": Count(
+                "pk",
+                # randomised on or before the last day that makes the window overdue: it closed before today
+                filter=Q(
+                    allocation__randomised_on__lte=on.randomised[WindowState.OVERDUE][1],
+                    **({f"visit_{i}__outcome__in": outcomes[what]} if what in outcomes else {}),
+                ),
+            )
+            for i, on in enumerate(windows)
+            for what in ("closed", "completed", "missed")
+        }
     )
     names = {v.code: v.name for v in protocol.visits}
     return [
