@@ -19,10 +19,15 @@ def page_of(request: HttpRequest, rows: QuerySet[Any] | Sequence[Any], count: in
 
     `count`, when the page has already counted the rows, spares counting them again.
     """
+    return numbered_page(rows, request.GET.get("page"), count)
+
+
+def numbered_page(rows: QuerySet[Any] | Sequence[Any], number: Any, count: int | None = None) -> Page[Any]:
+    """`page_of` for a page number already taken from the request (a selector's `page`)."""
     paginator = Paginator(rows, PAGE_SIZE)
     if count is not None:
         paginator.count = count
-    return paginator.get_page(request.GET.get("page"))
+    return paginator.get_page(number)
 
 
 def page_url(request: HttpRequest, number: int) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
@@ -140,7 +140,7 @@ def safety_listing(
     if order:
         rows = rows.order_by(*order)
     unblinded = sees_every_arm(actor)
-    by_arm_counts = counts_by_arm(actor, arm_codes, allocation="participant__allocation") if unblinded else {}
+    by_arm_counts = counts_by_arm(actor, arm_codes, allocation="participant__allocation")
     by_category: dict[str, int] = {}
     by_arm: Counter[str] = Counter()
     counted: Any = rows.order_by().values("category").annotate(n=Count("pk"), **by_arm_counts)
@@ -148,9 +148,7 @@ def safety_listing(
         by_category[row["category"]] = row["n"]
         by_arm.update({name.removeprefix("arm_"): row[name] for name in by_arm_counts})
     total = sum(by_category.values())
-    paginator = Paginator(rows, pagination.PAGE_SIZE)
-    paginator.count = total
-    shown = paginator.get_page(page)
+    shown = pagination.numbered_page(rows, page, total)
     events = list(shown.object_list)
     allowed = dt.timedelta(days=review_days)
     due = {e.pk: e.reported_on + allowed for e in events if e.signed_off_on is None}
