@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum, Value
+from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from aftercrisis.accounts.policy import Actor
 from aftercrisis.accounts.selectors import sites_for
@@ -153,38 +153,28 @@ def randomised_by_day(actor: Actor, protocol: Protocol) -> list[RandomisedOn]:
     """The randomisations in the actor's sites counted by site and day, with the follow-up visits completed
     (pooled), in one query: a row per day on which a site randomised, however many it randomised."""
     from aftercrisis.followup.models import VisitOutcome
-    from aftercrisis.randomisation.models import Allocation
+    from aftercrisis.followup.selectors import with_visit_records
+    from aftercrisis.participants.models import Participant
 
-    rows = Allocation.objects.all()
+    rows = Participant.objects.filter(allocation__isnull=False)
     if actor.site_ids is not None:
-        rows = rows.filter(participant__site_id__in=actor.site_ids)
+        rows = rows.filter(site_id__in=actor.site_ids)
     visits = [v.code for v in protocol.visits if v.day > 0]
-    # Each visit's completed record joined to its participant (at most one record of a visit each, so no one
-    # is counted twice), rather than looked up per participant and visit, as PostgreSQL runs a subquery
-    # inside a count's filter.
-    rows = rows.annotate(
-        **{
-            f"visit_{i}": FilteredRelation(
-                "participant__visit_records",
-                condition=Q(
-                    participant__visit_records__visit=code,
-                    participant__visit_records__outcome=VisitOutcome.COMPLETED,
-                ),
-            )
-            for i, code in enumerate(visits)
-        }
-    )
-    done = {f"done_{i}": Count(f"visit_{i}__id") for i in range(len(visits))}
-    counted = (
-        rows.order_by()
-        .values("participant__site__code", "randomised_on")
+    done = {
+        f"done_{i}": Count("pk", filter=Q(**{f"visit_{i}__outcome": VisitOutcome.COMPLETED}))
+        for i in range(len(visits))
+    }
+    counted: Any = (  # rows of the annotations above, named as they are made
+        with_visit_records(rows, visits)
+        .order_by()
+        .values("site__code", "allocation__randomised_on")
         .annotate(n=Count("pk"), **done)
-        .order_by("participant__site__code", "randomised_on")
+        .order_by("site__code", "allocation__randomised_on")
     )
     return [
         RandomisedOn(
-            row["participant__site__code"],
-            row["randomised_on"],
+            row["site__code"],
+            row["allocation__randomised_on"],
             row["n"],
             {code: row[f"done_{i}"] for i, code in enumerate(visits)},
         )
